@@ -1,0 +1,83 @@
+"""Newsroom CMS: revisioned stories, editorial workflow and syndication."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application.
+
+    Configuration comes from ``CMS_*`` environment variables (see
+    :mod:`cms.config`); ``test_config`` overrides it. Raises ``ValueError`` for
+    a malformed variable.
+    """
+    from cms import config
+    from cms.core.http import configure_logging, init_request_tracking, init_unit_of_work
+    from cms.core.sqlite import configure_sqlite
+    from cms.extensions import db, make_api, migrate
+
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config.API_SETTINGS)
+    app.config.update(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+
+    configure_logging(app)
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
+        ),
+    )
+    init_unit_of_work(app)
+    init_request_tracking(app)
+    _init_cors(app)
+
+    api = make_api()
+    api.init_app(app)
+    _register_blueprints(app, api)
+    _register_commands(app)
+    return app
+
+
+def _init_cors(app: Flask) -> None:
+    origins = app.config["CMS_CORS_ORIGINS"]
+    if not origins:
+        return
+    from flask_cors import CORS
+
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": origins}},
+        expose_headers=["ETag", "Location", "X-Request-Id"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        max_age=600,
+    )
+
+
+def _register_blueprints(app: Flask, api) -> None:
+    from cms.articles.views import blp as articles_blp
+    from cms.auth.views import auth_blp, users_blp
+    from cms.core.views import blp as core_blp
+
+    api.register_blueprint(auth_blp)
+    api.register_blueprint(users_blp)
+    api.register_blueprint(articles_blp)
+    app.register_blueprint(core_blp)
+
+
+def _register_commands(app: Flask) -> None:
+    from cms.cli import cms_cli
+
+    app.cli.add_command(cms_cli)

@@ -1,0 +1,1 @@
+"""Articles as versioned documents: numbered, immutable revisions."""

@@ -1,0 +1,139 @@
+"""The article document as a value: normalising, comparing and hashing it.
+
+Pure: no database, no Flask. A revision stores one :class:`Document`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import unicodedata
+from typing import Any
+
+#: The document fields, in the order they are shown and compared.
+DOCUMENT_FIELDS = (
+    "headline",
+    "deck",
+    "slug",
+    "dateline",
+    "bylines",
+    "section",
+    "keywords",
+    "language",
+    "body",
+)
+SLUG_MAX = 120
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+DATELINE_KEYS = ("city", "region", "country", "agency", "date")
+BYLINE_KEYS = ("name", "role", "affiliation")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Document:
+    """One version of an article's content. Lists are tuples so it can be hashed."""
+
+    headline: str
+    slug: str
+    body: str = ""
+    deck: str | None = None
+    dateline: dict[str, str] | None = None
+    bylines: tuple[dict[str, str], ...] = ()
+    section: str | None = None
+    keywords: tuple[str, ...] = ()
+    language: str = "en"
+
+    def replace(self, **changes: Any) -> Document:
+        """Return a copy with ``changes`` normalised and applied."""
+        return dataclasses.replace(self, **normalise(changes))
+
+    def canonical(self) -> dict[str, Any]:
+        """Return the document as plain JSON-ready data."""
+        return {
+            "headline": self.headline,
+            "deck": self.deck,
+            "slug": self.slug,
+            "dateline": self.dateline,
+            "bylines": list(self.bylines),
+            "section": self.section,
+            "keywords": list(self.keywords),
+            "language": self.language,
+            "body": self.body,
+        }
+
+    def content_hash(self) -> str:
+        """Return the SHA-256 of the canonical JSON: equal documents, equal hashes."""
+        encoded = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+    def changed_fields(self, other: Document) -> list[str]:
+        """Return the names of the fields whose values differ from ``other``."""
+        return [name for name in DOCUMENT_FIELDS if getattr(self, name) != getattr(other, name)]
+
+
+def body_digest(body: str) -> str:
+    """Return the SHA-256 (hex) that addresses a stored body."""
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def normalise(values: dict[str, Any]) -> dict[str, Any]:
+    """Return document field ``values`` in canonical form.
+
+    Strips surrounding white space, turns empty optional text into ``None``,
+    uses ``\\n`` line endings, drops empty dateline and byline parts, removes
+    duplicate keywords and turns lists into tuples.
+    """
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in ("headline", "slug", "language"):
+            out[name] = value.strip()
+        elif name in ("deck", "section"):
+            out[name] = _optional_text(value)
+        elif name == "body":
+            out[name] = value.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+        elif name == "dateline":
+            out[name] = _normalise_dateline(value)
+        elif name == "bylines":
+            out[name] = tuple(_normalise_parts(b, BYLINE_KEYS) for b in value or ())
+        elif name == "keywords":
+            out[name] = tuple(dict.fromkeys(k.strip() for k in value or () if k.strip()))
+        else:
+            raise KeyError(f"unknown document field {name!r}")
+    return out
+
+
+def _optional_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _normalise_parts(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    parts = {}
+    for key in keys:
+        part = value.get(key)
+        if part is None:
+            continue
+        text = part.isoformat() if hasattr(part, "isoformat") else str(part).strip()
+        if text:
+            parts[key] = text
+    return parts
+
+
+def _normalise_dateline(value: dict[str, Any] | None) -> dict[str, str] | None:
+    if not value:
+        return None
+    return _normalise_parts(value, DATELINE_KEYS) or None
+
+
+def slugify(text: str) -> str:
+    """Return a URL-safe slug for ``text`` (ASCII, lower case, hyphens).
+
+    Accents are folded (``Zürich`` → ``zurich``); text with no Latin letters or
+    digits at all gives ``"article"``.
+    """
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _SLUG_JUNK.sub("-", folded.lower()).strip("-")
+    slug = slug[:SLUG_MAX].rstrip("-")
+    return slug or "article"

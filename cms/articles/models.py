@@ -1,0 +1,182 @@
+"""Articles, their append-only revisions and the content-addressed bodies."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
+
+from cms.articles.content import Document
+from cms.auth.models import User
+from cms.core.types import JSONType, UTCDateTime, utcnow
+from cms.extensions import db
+
+
+class ArticleStatus(enum.StrEnum):
+    """Where an article stands in the editorial workflow."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class Body(db.Model):
+    """A Markdown body, stored once however many revisions share it.
+
+    Revisions point at bodies by hash, so an edit of the headline, the dateline
+    or any other metadata stores no copy of the text.
+    """
+
+    __tablename__ = "bodies"
+
+    #: SHA-256 (hex) of ``markdown``: the body's address.
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: CommonMark source as the writer sent it (line endings normalised).
+    markdown: Mapped[str] = mapped_column(Text)
+    #: Rendered, sanitised HTML; a pure function of ``markdown``, computed once.
+    html: Mapped[str] = mapped_column(Text)
+
+
+class Article(db.Model):
+    """A story: a pointer to its head revision plus workflow state and stamps."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_updated_at_id", "updated_at", "id"),
+        CheckConstraint("head_number >= 1", name="head_number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The head revision's slug, kept here so that slugs are unique across articles.
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    #: The head revision's section, kept here for filtering lists.
+    section: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[ArticleStatus] = mapped_column(
+        Enum(
+            ArticleStatus,
+            name="article_status",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda statuses: [s.value for s in statuses],
+        ),
+        default=ArticleStatus.DRAFT,
+        index=True,
+    )
+    #: Number of the newest revision.
+    head_number: Mapped[int] = mapped_column(Integer)
+    #: Incremented by every write (edit or workflow action). The ETag carries it
+    #: and writes compare-and-swap on it, so a stale base never wins.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Time of the last content edit (new revision).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set once, when the story is first published.
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The public "Last Updated" stamp: moves on substantive updates and
+    #: corrections, not on typo fixes.
+    last_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User] = relationship()
+    head: Mapped[Revision] = relationship(
+        primaryjoin=lambda: and_(
+            foreign(Revision.article_id) == Article.id,
+            foreign(Revision.number) == Article.head_number,
+        ),
+        viewonly=True,
+        uselist=False,
+        lazy="joined",
+        innerjoin=True,
+    )
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of the article's current state (head and lock version)."""
+        return format_etag(self.head_number, self.lock_version)
+
+
+class Revision(db.Model):
+    """One immutable, numbered state of an article's content."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    #: 1, 2, 3 … per article, in order of writing.
+    number: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The writer's note on why they made this change.
+    message: Mapped[str | None] = mapped_column(String(500))
+    #: Set when this revision restores an older one: that revision's number.
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    #: One line saying what changed against the previous revision.
+    summary: Mapped[str] = mapped_column(String(300))
+    #: SHA-256 of the canonical document: approval binds to it.
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    headline: Mapped[str] = mapped_column(String(300))
+    deck: Mapped[str | None] = mapped_column(Text)
+    slug: Mapped[str] = mapped_column(String(120))
+    #: ``{city, region, country, agency, date}``, parts absent when empty.
+    dateline: Mapped[dict | None] = mapped_column(JSONType)
+    #: Ordered ``[{name, role, affiliation}]``.
+    bylines: Mapped[list] = mapped_column(JSONType)
+    section: Mapped[str | None] = mapped_column(String(100))
+    keywords: Mapped[list] = mapped_column(JSONType)
+    #: BCP 47 language tag.
+    language: Mapped[str] = mapped_column(String(35))
+    body_hash: Mapped[str] = mapped_column(ForeignKey("bodies.hash"), index=True)
+
+    author: Mapped[User] = relationship(lazy="joined")
+    #: Loaded only when asked for (see ``operations.get_article``): lists skip bodies.
+    body: Mapped[Body] = relationship(lazy="raise_on_sql")
+
+    def document(self) -> Document:
+        """Return the revision's content as a :class:`Document`."""
+        return Document(
+            headline=self.headline,
+            deck=self.deck,
+            slug=self.slug,
+            dateline=self.dateline,
+            bylines=tuple(self.bylines),
+            section=self.section,
+            keywords=tuple(self.keywords),
+            language=self.language,
+            body=self.body.markdown,
+        )
+
+
+def format_etag(head_number: int, lock_version: int) -> str:
+    """Return the strong ETag for an article state: ``"<revision>.<lock version>"``."""
+    return f'"{head_number}.{lock_version}"'
+
+
+def parse_etag(etag: str) -> tuple[int, int] | None:
+    """Return ``(revision, lock version)`` named by ``etag``, or ``None`` if malformed."""
+    if len(etag) < 5 or etag[0] != '"' or etag[-1] != '"':
+        return None
+    head, _, lock = etag[1:-1].partition(".")
+    digits = head + lock
+    if not (head and lock and digits.isascii() and digits.isdigit()) or len(digits) > 20:
+        return None
+    return int(head), int(lock)

@@ -1,0 +1,107 @@
+"""Presentation of a document: safe HTML, AP-style dateline and byline, stamps.
+
+Pure: no database, no Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import nh3
+from markdown_it import MarkdownIt
+
+# CommonMark with raw HTML disabled: ``<script>`` in the source comes out as text.
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+#: AP style month abbreviations (March through July are never abbreviated).
+AP_MONTHS = (
+    "Jan.", "Feb.", "March", "April", "May", "June",
+    "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.",
+)  # fmt: skip
+DASH = "\N{EM DASH}"
+
+
+def render_markdown(source: str) -> str:
+    """Return the safe HTML of Markdown ``source``.
+
+    Raw HTML is escaped by the parser; nh3 then drops anything unsafe that
+    Markdown itself can express (``javascript:`` links and the like).
+    """
+    return nh3.clean(_markdown.render(source))
+
+
+def ap_date(day: date) -> str:
+    """Return ``day`` in AP style: ``Nov. 5, 2026``."""
+    return f"{AP_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def ap_time(moment: datetime) -> str:
+    """Return the clock time in AP style: ``9 a.m.``, ``1:42 p.m.``, ``noon``."""
+    if moment.hour == 12 and moment.minute == 0:
+        return "noon"
+    if moment.hour == 0 and moment.minute == 0:
+        return "midnight"
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes} {'a.m.' if moment.hour < 12 else 'p.m.'}"
+
+
+def display_stamp(moment: datetime | None, timezone: str) -> str | None:
+    """Return an aware ``moment`` for display in ``timezone``.
+
+    For example ``Nov. 25, 2026, 1:42 p.m. EST``; ``None`` stays ``None``.
+    """
+    if moment is None:
+        return None
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{ap_date(local)}, {ap_time(local)} {local.tzname()}"
+
+
+def dateline_text(dateline: Mapping[str, str] | None) -> str | None:
+    """Render a dateline AP style: ``DUSHANBE, Tajikistan (Reuters) —``.
+
+    The city is upper-cased; the region (a state or province) is preferred to
+    the country, as AP does; a date (``YYYY-MM-DD``) follows the place.
+    """
+    if not dateline or not dateline.get("city"):
+        return None
+    text = dateline["city"].upper()
+    place = dateline.get("region") or dateline.get("country")
+    if place:
+        text += f", {place}"
+    if dateline.get("date"):
+        day = date.fromisoformat(dateline["date"])
+        text += f", {AP_MONTHS[day.month - 1]} {day.day}"
+    if dateline.get("agency"):
+        text += f" ({dateline['agency']})"
+    return f"{text} {DASH}"
+
+
+def _join_names(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def byline_text(bylines: Iterable[Mapping[str, str]]) -> str | None:
+    """Render bylines: ``By Jane Roe and John Doe, Reuters``.
+
+    Consecutive people with the same affiliation share it; different
+    affiliations are kept apart: ``By Jane Roe, Reuters, and Ali Kaya, AFP``.
+    """
+    groups: list[tuple[list[str], str | None]] = []
+    for byline in bylines:
+        affiliation = byline.get("affiliation")
+        if groups and groups[-1][1] == affiliation:
+            groups[-1][0].append(byline["name"])
+        else:
+            groups.append(([byline["name"]], affiliation))
+    if not groups:
+        return None
+    if len(groups) == 1:
+        names, affiliation = groups[0]
+        return f"By {_join_names(names)}" + (f", {affiliation}" if affiliation else "")
+    parts = [_join_names(names) + (f", {aff}" if aff else "") for names, aff in groups]
+    return "By " + ", ".join(parts[:-1]) + ", and " + parts[-1]

@@ -1,0 +1,167 @@
+"""Request and response shapes of the articles endpoints. Shape only, no rules."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import Schema, fields, pre_dump, validate
+
+from cms.articles.content import DOCUMENT_FIELDS, SLUG_MAX
+from cms.articles.models import ArticleStatus
+from cms.articles.rendering import byline_text, dateline_text, display_stamp
+from cms.core.fields import Text
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
+STAMPS = ("created_at", "updated_at", "first_published_at", "last_updated_at")
+
+
+def _short(maximum: int, **kwargs) -> Text:
+    return Text(validate=validate.Length(min=1, max=maximum), **kwargs)
+
+
+class DatelineSchema(Schema):
+    """Where (and by whom) the story was filed."""
+
+    city = _short(100, required=True, metadata={"example": "Dushanbe"})
+    region = _short(100, allow_none=True, metadata={"description": "State or province."})
+    country = _short(100, allow_none=True, metadata={"example": "Tajikistan"})
+    agency = _short(100, allow_none=True, metadata={"example": "Reuters"})
+    date = fields.Date(allow_none=True, metadata={"description": "Filing date, if shown."})
+    text = fields.Function(
+        dateline_text,
+        dump_only=True,
+        metadata={"description": "AP style, e.g. `DUSHANBE, Tajikistan (Reuters) —`."},
+    )
+
+
+class BylineSchema(Schema):
+    name = _short(200, required=True, metadata={"example": "Jane Roe"})
+    role = _short(50, allow_none=True, metadata={"example": "reporter"})
+    affiliation = _short(200, allow_none=True, metadata={"example": "Reuters"})
+
+
+class ArticleWriteSchema(Schema):
+    """Fields a writer may send; on PATCH every field is optional."""
+
+    headline = Text(validate=validate.Length(min=1, max=300))
+    deck = Text(multiline=True, allow_none=True, validate=validate.Length(max=1000))
+    slug = fields.String(validate=[validate.Length(max=SLUG_MAX), validate.Regexp(SLUG_PATTERN)])
+    body = Text(multiline=True, metadata={"description": "CommonMark; raw HTML is not rendered."})
+    dateline = fields.Nested(DatelineSchema, allow_none=True)
+    bylines = fields.List(fields.Nested(BylineSchema), validate=validate.Length(max=30))
+    section = _short(100, allow_none=True, metadata={"example": "world"})
+    keywords = fields.List(_short(100), validate=validate.Length(max=50))
+    language = fields.String(
+        validate=validate.Regexp(LANGUAGE_PATTERN), metadata={"example": "en"}
+    )
+    message = Text(
+        load_only=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Why you made this change; kept with the revision."},
+    )
+
+
+class ArticleCreateSchema(ArticleWriteSchema):
+    headline = Text(required=True, validate=validate.Length(min=1, max=300))
+
+
+class RestoreSchema(Schema):
+    message = Text(validate=validate.Length(max=500))
+
+
+class ArticleFilterSchema(Schema):
+    section = _short(100)
+    status = fields.Enum(ArticleStatus, by_value=True)
+
+
+class AuthorSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class DocumentSchema(Schema):
+    """The content of one revision, with its rendered forms."""
+
+    headline = fields.String()
+    deck = fields.String(allow_none=True)
+    slug = fields.String()
+    body = fields.Function(lambda revision: revision.body.markdown)
+    body_html = fields.Function(
+        lambda revision: revision.body.html,
+        metadata={"description": "Rendered, sanitised HTML of `body`."},
+    )
+    dateline = fields.Nested(DatelineSchema, allow_none=True)
+    bylines = fields.List(fields.Nested(BylineSchema))
+    byline_text = fields.Function(
+        lambda revision: byline_text(revision.bylines),
+        metadata={"description": "E.g. `By Jane Roe and John Doe, Reuters`."},
+    )
+    section = fields.String(allow_none=True)
+    keywords = fields.List(fields.String())
+    language = fields.String()
+
+
+def _display_stamps(article) -> dict:
+    timezone = current_app.config["CMS_TIMEZONE"]
+    shown = {name: display_stamp(getattr(article, name), timezone) for name in STAMPS}
+    return {"timezone": timezone, **shown}
+
+
+class ArticleSummarySchema(Schema):
+    """An article in a list: its head's headline and where it stands."""
+
+    id = fields.Integer()
+    revision = fields.Integer(attribute="head_number", metadata={"description": "Head revision."})
+    status = fields.Enum(ArticleStatus, by_value=True)
+    headline = fields.String(attribute="head.headline")
+    slug = fields.String()
+    section = fields.String(allow_none=True)
+    byline_text = fields.Function(lambda article: byline_text(article.head.bylines))
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime(metadata={"description": "Time of the last content edit."})
+    first_published_at = fields.AwareDateTime(allow_none=True)
+    last_updated_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": 'The public "Last Updated" stamp.'}
+    )
+
+
+class _HeadView:
+    """An article seen with its head revision's document fields."""
+
+    __slots__ = ("_article",)
+    _HEAD_FIELDS = frozenset(DOCUMENT_FIELDS)
+
+    def __init__(self, article) -> None:
+        self._article = article
+
+    def __getattr__(self, name: str):
+        source = self._article.head if name in self._HEAD_FIELDS else self._article
+        return getattr(source, name)
+
+
+class ArticleSchema(ArticleSummarySchema, DocumentSchema):
+    """An article: its head revision's content, state and stamps."""
+
+    display = fields.Function(
+        _display_stamps, metadata={"description": "Stamps for display, in `CMS_TIMEZONE`."}
+    )
+
+    @pre_dump
+    def _with_head(self, article, **_kwargs) -> _HeadView:
+        return _HeadView(article)
+
+
+class RevisionSummarySchema(Schema):
+    """A revision in the history list."""
+
+    number = fields.Integer()
+    author = fields.Nested(AuthorSchema)
+    created_at = fields.AwareDateTime()
+    message = fields.String(allow_none=True)
+    restored_from = fields.Integer(allow_none=True)
+    summary = fields.String(metadata={"description": "What changed against the previous one."})
+    content_hash = fields.String()
+
+
+class RevisionSchema(RevisionSummarySchema, DocumentSchema):
+    """One revision in full: who, when, why and the whole document."""

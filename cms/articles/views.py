@@ -1,0 +1,143 @@
+"""Endpoints for articles and their revisions (``/api/v1/articles``)."""
+
+from __future__ import annotations
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms.articles import operations
+from cms.articles.models import Article
+from cms.articles.schemas import (
+    ArticleCreateSchema,
+    ArticleFilterSchema,
+    ArticleSchema,
+    ArticleSummarySchema,
+    ArticleWriteSchema,
+    RestoreSchema,
+    RevisionSchema,
+    RevisionSummarySchema,
+)
+from cms.auth.guards import auth_required, current_user
+from cms.core.http import if_match_header, require_json_body
+from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.routing import ID
+
+blp = Blueprint(
+    "articles",
+    __name__,
+    url_prefix="/api/v1/articles",
+    description="Stories as versioned documents: every edit is a numbered revision.",
+)
+blp.before_request(require_json_body)
+
+ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
+RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
+
+IF_MATCH_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The ETag of the article state you edited.",
+        }
+    ]
+}
+
+
+def _with_etag(article: Article, status: int = 200, **headers: str):
+    return article, status, {"ETag": article.etag, **headers}
+
+
+def _not_modified(etag: str) -> Response | None:
+    if etag.strip('"') in request.if_none_match:
+        return Response(status=304, headers={"ETag": etag})
+    return None
+
+
+@blp.route("")
+class Articles(MethodView):
+    @auth_required()
+    @blp.arguments(ArticleFilterSchema, location="query", as_kwargs=True)
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, ArticlePageSchema)
+    def get(self, page, per_page, **filters):
+        """List articles, most recently edited first."""
+        return paginate(operations.articles_query(**filters), page, per_page)
+
+    @auth_required()
+    @blp.arguments(ArticleCreateSchema)
+    @blp.response(201, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def post(self, fields):
+        """Create an article; its content becomes revision 1."""
+        message = fields.pop("message", None)
+        article = operations.create_article(fields, current_user(), message)
+        location = url_for("articles.ArticleItem", article_id=article.id)
+        return _with_etag(article, 201, Location=location)
+
+
+@blp.route(f"/<{ID}:article_id>")
+class ArticleItem(MethodView):
+    @auth_required()
+    @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def get(self, article_id):
+        """The article at its head revision. Honours `If-None-Match`."""
+        article = operations.get_article(article_id)
+        return _not_modified(article.etag) or _with_etag(article)
+
+    @auth_required()
+    @blp.doc(**IF_MATCH_DOC)
+    @blp.arguments(ArticleWriteSchema)
+    @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def patch(self, changes, article_id):
+        """Edit the article: the changed fields make a new head revision.
+
+        An edit that changes nothing returns the current head and stores nothing.
+        """
+        if_match = if_match_header()
+        message = changes.pop("message", None)
+        article, _created = operations.edit_article(
+            operations.get_article(article_id), if_match, changes, current_user(), message
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/revisions")
+class Revisions(MethodView):
+    @auth_required()
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, RevisionPageSchema)
+    def get(self, article_id, page, per_page):
+        """The article's revisions, newest first, each with what it changed."""
+        article = operations.get_article(article_id)
+        return paginate(operations.revisions_query(article), page, per_page)
+
+
+@blp.route(f"/<{ID}:article_id>/revisions/<{ID}:number>")
+class RevisionItem(MethodView):
+    @auth_required()
+    @blp.response(200, RevisionSchema)
+    def get(self, article_id, number):
+        """One revision in full."""
+        return operations.get_revision(operations.get_article(article_id), number)
+
+
+@blp.route(f"/<{ID}:article_id>/revisions/<{ID}:number>/restore")
+class RestoreRevision(MethodView):
+    @auth_required()
+    @blp.doc(**IF_MATCH_DOC)
+    @blp.arguments(RestoreSchema, required=False)
+    @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def post(self, options, article_id, number):
+        """Make a new head revision equal to revision `number`. Deletes nothing."""
+        if_match = if_match_header()
+        article, _created = operations.restore_revision(
+            operations.get_article(article_id),
+            number,
+            if_match,
+            current_user(),
+            (options or {}).get("message"),
+        )
+        return _with_etag(article)

@@ -1,0 +1,141 @@
+"""Operations on users and tokens. They flush; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, select
+
+from cms.auth.models import ApiToken, Role, User
+from cms.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from cms.core.types import utcnow
+from cms.extensions import db
+
+log = logging.getLogger(__name__)
+
+_hasher = PasswordHasher()
+#: Verified against when the e-mail is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of ``password``.
+
+    Raises :class:`ValidationFailed` if the password is too short.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "Password too short.",
+            errors={"json": {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}},
+        )
+    return _hasher.hash(password)
+
+
+def create_user(*, email: str, name: str, role: str, password: str) -> User:
+    """Create a user.
+
+    Raises :class:`ValidationFailed` for an unknown role or a short password and
+    :class:`Conflict` when the e-mail address is taken.
+    """
+    try:
+        role_value = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValidationFailed(
+            f"Unknown role {role!r}; use one of {allowed}.",
+            errors={"json": {"role": [f"Must be one of: {allowed}."]}},
+        ) from None
+    email = email.strip().lower()
+    if db.session.scalar(select(func.count()).where(User.email == email)):
+        raise Conflict(f"A user with e-mail {email} already exists.")
+    user = User(
+        email=email, name=name.strip(), role=role_value, password_hash=hash_password(password)
+    )
+    db.session.add(user)
+    db.session.flush()
+    log.info("created user %s with role %s", user.id, role_value)
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
+    """Check the credentials and return a new token and its record.
+
+    Raises :class:`Unauthorized` for an unknown e-mail, a wrong password or an
+    inactive user, without saying which.
+    """
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("Wrong e-mail or password.") from None
+    if user is None or not user.is_active:
+        raise Unauthorized("Wrong e-mail or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    record = ApiToken(
+        user=user,
+        token_hash=_token_digest(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=current_app.config["CMS_TOKEN_TTL_HOURS"]),
+    )
+    db.session.add(record)
+    db.session.flush()
+    return token, record
+
+
+def token_for(token: str) -> ApiToken:
+    """Return the live token record for the raw ``token``.
+
+    Raises :class:`Unauthorized` if it is unknown, expired, revoked or its user
+    is inactive.
+    """
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if record is None or record.revoked_at is not None or not record.user.is_active:
+        raise Unauthorized("The token is unknown or has been revoked.")
+    if record.expires_at <= utcnow():
+        raise Unauthorized("The token has expired; request a new one.")
+    return record
+
+
+def revoke_token(record: ApiToken) -> None:
+    """Revoke a token so that it is refused from now on."""
+    record.revoked_at = utcnow()
+    db.session.flush()
+
+
+def update_user(
+    user: User, *, name: str | None = None, role: Role | None = None, is_active: bool | None = None
+) -> User:
+    """Change a user's name, role or active flag; ``None`` leaves a field alone."""
+    if name is not None:
+        user.name = name.strip()
+    if role is not None:
+        user.role = role
+    if is_active is not None:
+        user.is_active = is_active
+    db.session.flush()
+    return user
+
+
+def get_user(user_id: int) -> User:
+    """Return the user with ``user_id``.
+
+    Raises :class:`NotFound` if there is none.
+    """
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user

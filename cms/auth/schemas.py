@@ -1,0 +1,43 @@
+"""Request and response shapes of the auth and users endpoints."""
+
+from marshmallow import Schema, fields, validate
+
+from cms.auth.models import Role
+
+
+class TokenRequestSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=1024)
+    )
+
+
+class TokenSchema(Schema):
+    token = fields.String(
+        required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."}
+    )
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    email = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
+    is_active = fields.Boolean(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class UserCreateSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.Enum(Role, by_value=True, required=True)
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=8, max=1024)
+    )
+
+
+class UserUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    role = fields.Enum(Role, by_value=True)
+    is_active = fields.Boolean()

@@ -1,0 +1,151 @@
+"""The one error shape of the API: RFC 9457 problem details.
+
+Operations and guards raise :class:`Problem` (or a subclass); werkzeug's own
+HTTP errors (404, 405, 413 …) and webargs' validation errors are rendered the
+same way by :func:`problem_response`. Nothing builds an error body by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: Prefix of our problem ``type`` URIs: tag URIs (RFC 4151) name a problem
+#: without pretending there is a page to fetch.
+TYPE_PREFIX = "tag:newsroom-cms,2026:"
+
+
+class Problem(HTTPException):
+    """An HTTP error with a problem type, a detail and extension members."""
+
+    code = 400
+    #: Short kebab-case name of the problem type; ``None`` means ``about:blank``.
+    slug: str | None = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(description=detail)
+        self.extensions = extensions
+        self.extra_headers = headers or {}
+
+
+class BadRequest(Problem):
+    code = 400
+
+
+class Unauthorized(Problem):
+    code = 401
+    slug = "unauthenticated"
+
+    def __init__(self, detail: str = "A valid bearer token is required.", **extensions: Any):
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
+
+
+class Forbidden(Problem):
+    code = 403
+    slug = "forbidden"
+
+
+class NotFound(Problem):
+    code = 404
+
+
+class Conflict(Problem):
+    code = 409
+    slug = "conflict"
+
+
+class Gone(Problem):
+    code = 410
+    slug = "gone"
+
+
+class PreconditionFailed(Problem):
+    code = 412
+    slug = "stale-revision"
+
+
+class UnsupportedMediaType(Problem):
+    code = 415
+
+
+class ValidationFailed(Problem):
+    """422 with per-field messages: ``errors`` maps location → field → messages."""
+
+    code = 422
+    slug = "validation-error"
+
+
+class PreconditionRequired(Problem):
+    code = 428
+    slug = "if-match-required"
+
+
+def problem_body(error: HTTPException) -> dict[str, Any]:
+    """Return the problem-details members describing ``error``."""
+    status = error.code or 500
+    slug = getattr(error, "slug", None)
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = error.name
+    body: dict[str, Any] = {
+        "type": f"{TYPE_PREFIX}{slug}" if slug else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    detail = error.description
+    # werkzeug's default descriptions are written for browsers; keep them, they are plain text.
+    if detail:
+        body["detail"] = detail
+    # Validation errors raised by webargs carry their per-field messages in ``data``.
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        body["type"] = f"{TYPE_PREFIX}validation-error"
+        body["detail"] = "The request does not match the expected shape."
+        body["errors"] = data["messages"]
+    body.update(getattr(error, "extensions", {}))
+    body["instance"] = request.path
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def problem_response(error: HTTPException) -> Response:
+    """Render ``error`` as an ``application/problem+json`` response."""
+    if isinstance(error.code, int) and error.code >= 500:
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            # Flask has already logged the traceback; keep the request id beside it.
+            log.error("unhandled %s", type(original).__name__)
+            error = _internal_error()
+    body = problem_body(error)
+    response = Response(json.dumps(body), status=error.code or 500, mimetype=PROBLEM_MEDIA_TYPE)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    for name, value in getattr(error, "extra_headers", {}).items():
+        response.headers[name] = value
+    data_headers = (getattr(error, "data", None) or {}).get("headers") or {}
+    for name, value in data_headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _internal_error() -> Problem:
+    problem = Problem("The server could not complete the request; it has been logged.")
+    problem.code = 500
+    return problem

@@ -1,0 +1,33 @@
+"""marshmallow fields that refuse text no database would store faithfully."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import ValidationError, fields
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\t]")
+
+
+class Text(fields.String):
+    """A string without NUL, control characters or lone surrogates.
+
+    PostgreSQL cannot store NUL, and a lone surrogate cannot be encoded as UTF-8;
+    both would otherwise fail at the database as a 500. ``multiline`` allows
+    newlines and tabs (bodies, decks); single-line text (headlines) refuses them.
+    """
+
+    def __init__(self, *, multiline: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Not valid Unicode text (lone surrogate).") from None
+        if _CONTROL.search(text) or (not self.multiline and _LINE_BREAK.search(text)):
+            raise ValidationError("Contains control characters.")
+        return text

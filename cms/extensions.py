@@ -1,0 +1,37 @@
+"""Flask extensions, created unbound and initialised by :func:`cms.create_app`."""
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from cms.core.api import ProblemApi
+
+#: Constraint names that are stable across SQLite and PostgreSQL, so that
+#: batch migrations can find and alter them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+def make_api() -> ProblemApi:
+    """Return a new, unbound editors' API (``/api/v1``) with its own OpenAPI document.
+
+    Unlike the other extensions, a flask-smorest ``Api`` holds one app's spec,
+    so each app gets its own (tests build one app per database).
+    """
+    return ProblemApi()

@@ -1,0 +1,143 @@
+"""Fixtures: one app per database, each test inside a rolled-back transaction.
+
+Every test runs on SQLite, and again on PostgreSQL when ``CMS_TEST_DATABASE_URL``
+names a server: a fresh database is created there for the session (by running
+the migrations) and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import flask_migrate
+import pytest
+from flask import Flask, has_request_context
+from flask.globals import app_ctx, request_ctx
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from cms import create_app
+from cms.config import engine_options, normalise_database_url
+from cms.extensions import db
+from tests import factories
+
+PG_URL = os.environ.get("CMS_TEST_DATABASE_URL")
+DATABASES = ["sqlite", *(["postgresql"] if PG_URL else [])]
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """The URL of an empty database of each kind, for the whole session."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cms.db'}"
+        return
+    server = make_url(normalise_database_url(PG_URL))
+    name = f"cms_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_test_app(url: str, **config) -> Flask:
+    """Return an app on ``url`` configured for tests."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+            "CMS_TIMEZONE": "America/New_York",
+            **config,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def app(database_url) -> Iterator[Flask]:
+    """The application on a database built by running the migrations."""
+    app = make_test_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def dialect(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+def _context_id() -> int:
+    # One session per request, as in production, even though the test's own
+    # app context stays pushed while the test client makes requests.
+    return id(
+        request_ctx._get_current_object()
+        if has_request_context()
+        else app_ctx._get_current_object()
+    )
+
+
+@pytest.fixture
+def session(app) -> Iterator[scoped_session]:
+    """A session whose every commit is a savepoint in a transaction rolled back after the test.
+
+    The application's own commits (once per request) stay real commits as far
+    as the code can tell; nothing survives the test.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(
+                bind=connection, class_=Session, join_transaction_mode="create_savepoint"
+            ),
+            scopefunc=_context_id,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_db(app) -> Iterator[Flask]:
+    """Real commits, visible to other threads and processes; tables emptied afterwards."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def reporter(session):
+    return factories.user(role="reporter", name="Rita Reporter")
+
+
+@pytest.fixture
+def editor(session):
+    return factories.user(role="editor", name="Eddie Editor")
+
+
+@pytest.fixture
+def admin(session):
+    return factories.user(role="admin", name="Ada Admin")
