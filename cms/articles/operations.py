@@ -237,23 +237,15 @@ def _write_revision(
 ) -> Article:
     if document.slug != article.slug:
         _ensure_slug_free(document.slug, article.id)
-    base_lock = article.lock_version
     number = article.head_number + 1
     now = utcnow()
-    swapped = db.session.execute(
-        update(Article)
-        .where(Article.id == article.id, Article.lock_version == base_lock)
-        .values(
-            head_number=number,
-            lock_version=base_lock + 1,
-            updated_at=now,
-            slug=document.slug,
-            section=document.section,
-        ),
-        execution_options={"synchronize_session": False},
+    swap_state(
+        article,
+        head_number=number,
+        updated_at=now,
+        slug=document.slug,
+        section=document.section,
     )
-    if swapped.rowcount != 1:
-        raise _stale(get_article(article.id))
     _append_revision(
         article,
         document,
@@ -265,6 +257,25 @@ def _write_revision(
         restored_from=restored_from,
     )
     return get_article(article.id)
+
+
+def swap_state(article: Article, **values: Any) -> None:
+    """Write ``values`` to the article's row if nobody changed it since it was read.
+
+    A compare-and-swap on ``lock_version``, which it increments: of several
+    writers that read the same state exactly one succeeds, on SQLite and on
+    PostgreSQL alike. Every change of an article goes through here. The caller
+    reloads the article afterwards (:func:`get_article`). Raises
+    :class:`PreconditionFailed`, naming the current head, when it lost the race.
+    """
+    swapped = db.session.execute(
+        update(Article)
+        .where(Article.id == article.id, Article.lock_version == article.lock_version)
+        .values(lock_version=article.lock_version + 1, **values),
+        execution_options={"synchronize_session": False},
+    )
+    if swapped.rowcount != 1:
+        raise _stale(get_article(article.id))
 
 
 def edit_article(
