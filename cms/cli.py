@@ -8,9 +8,14 @@ import click
 from flask.cli import AppGroup
 
 from cms.core.errors import Problem
+from cms.core.sqlite import intend_to_write
 from cms.extensions import db
 
-cms_cli = AppGroup("cms", help="Newsroom CMS administration.")
+
+@click.group("cms", cls=AppGroup)
+def cms_cli() -> None:
+    """Newsroom CMS administration."""
+    intend_to_write()
 
 
 def _fail(problem: Problem) -> None:

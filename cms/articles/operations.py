@@ -28,6 +28,8 @@ from cms.extensions import db
 log = logging.getLogger(__name__)
 
 _WITH_HEAD_BODY = joinedload(Article.head).joinedload(Revision.body)
+#: Tries at a generated slug when concurrent creates race for the same one.
+_SLUG_ATTEMPTS = 5
 
 
 def get_article(article_id: int) -> Article:
@@ -166,28 +168,31 @@ def create_article(fields: dict[str, Any], author: User, message: str | None = N
     explicit_slug = values.pop("slug", None)
     document = Document(headline="", slug="").replace(**values)
     if explicit_slug:
-        document = document.replace(slug=explicit_slug)
-        _ensure_slug_free(document.slug, None)
-    else:
-        document = document.replace(slug=_free_slug(document.headline))
+        _ensure_slug_free(explicit_slug, None)
     now = utcnow()
-    article = Article(
-        slug=document.slug,
-        section=document.section,
-        status=ArticleStatus.DRAFT,
-        head_number=1,
-        lock_version=1,
-        created_by=author,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(article)
-            db.session.flush()
-    except IntegrityError:
-        # Another request took the same slug between our check and our insert.
-        raise Conflict(f"The slug {document.slug!r} was just taken; try again.") from None
+    for _attempt in range(_SLUG_ATTEMPTS):
+        document = document.replace(slug=explicit_slug or _free_slug(document.headline))
+        article = Article(
+            slug=document.slug,
+            section=document.section,
+            status=ArticleStatus.DRAFT,
+            head_number=1,
+            lock_version=1,
+            created_by=author,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(article)
+                db.session.flush()
+            break
+        except IntegrityError:
+            # Another request took the slug between our check and our insert.
+            if explicit_slug:
+                raise Conflict(f"The slug {explicit_slug!r} was just taken.") from None
+    else:
+        raise Conflict("Could not find a free slug; try again or send one.")
     _append_revision(
         article,
         document,

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from flask import has_request_context, request
 from sqlalchemy import Engine, event
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_writer: ContextVar[bool] = ContextVar("sqlite_writer", default=False)
+
+
+def intend_to_write() -> None:
+    """Mark this context (a CLI command, a worker) as one whose transactions write.
+
+    Requests need no marking: their method says it.
+    """
+    _writer.set(True)
 
 
 def _set_pragmas(dbapi_connection, _record) -> None:
@@ -23,12 +34,9 @@ def _begin(connection) -> None:
     # A deferred transaction that read before another writer committed cannot
     # take the write lock later (SQLITE_BUSY_SNAPSHOT, no waiting). Writers
     # therefore take it at BEGIN and queue on the busy timeout; reads stay
-    # concurrent. Outside a request (CLI, worker, tests' outer transaction) we
-    # assume a writer.
-    if has_request_context() and request.method in _READ_METHODS:
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # concurrent and never hold the write lock.
+    writer = request.method not in _READ_METHODS if has_request_context() else _writer.get()
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -1,0 +1,82 @@
+"""Users, passwords and tokens, below the HTTP layer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cms.auth import operations
+from cms.auth.models import Role
+from cms.core.errors import Conflict, Unauthorized, ValidationFailed
+from cms.extensions import db
+from tests import factories
+
+
+def test_create_user_hashes_the_password_with_argon2(session):
+    user = operations.create_user(
+        email=" Jane@Example.TEST ", name="Jane Roe", role="editor", password="long enough"
+    )
+
+    assert user.email == "jane@example.test"
+    assert user.role is Role.EDITOR
+    assert user.password_hash.startswith("$argon2id$")
+    assert "long enough" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({"role": "intern"}, ValidationFailed),
+        ({"password": "short"}, ValidationFailed),
+        ({"email": "taken@example.test"}, Conflict),
+    ],
+)
+def test_create_user_refuses_bad_input(session, values, error):
+    factories.user(email="taken@example.test")
+    fields = {"email": "new@example.test", "name": "N", "role": "reporter", "password": "x" * 12}
+
+    with pytest.raises(error):
+        operations.create_user(**{**fields, **values})
+
+
+def test_token_is_stored_only_as_a_hash(session, reporter):
+    token, record = operations.issue_token(reporter.email, factories.PASSWORD)
+
+    assert token not in record.token_hash
+    assert len(record.token_hash) == 64
+    assert operations.token_for(token).user_id == reporter.id
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("nobody@example.test", factories.PASSWORD), (None, "wrong password")],
+)
+def test_wrong_credentials_are_refused_alike(session, reporter, email, password):
+    with pytest.raises(Unauthorized) as refused:
+        operations.issue_token(email or reporter.email, password)
+
+    assert refused.value.description == "Wrong e-mail or password."
+
+
+def test_inactive_user_cannot_log_in_or_use_a_token(session, reporter):
+    token, _ = operations.issue_token(reporter.email, factories.PASSWORD)
+    operations.update_user(reporter, is_active=False)
+
+    with pytest.raises(Unauthorized):
+        operations.issue_token(reporter.email, factories.PASSWORD)
+    with pytest.raises(Unauthorized):
+        operations.token_for(token)
+
+
+def test_expired_and_revoked_tokens_are_refused(session, reporter):
+    expired, record = operations.issue_token(reporter.email, factories.PASSWORD)
+    record.expires_at -= timedelta(days=1)
+    revoked, other = operations.issue_token(reporter.email, factories.PASSWORD)
+    operations.revoke_token(other)
+    db.session.flush()
+
+    with pytest.raises(Unauthorized, match="expired"):
+        operations.token_for(expired)
+    with pytest.raises(Unauthorized, match="revoked"):
+        operations.token_for(revoked)

@@ -1,0 +1,110 @@
+"""Logging in and out, and the admin's user management, over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+
+
+def test_login_returns_a_bearer_token_that_authenticates(client, reporter):
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": reporter.email, "password": factories.PASSWORD}
+    )
+
+    assert response.status_code == 201
+    assert response.json["expires_at"].endswith("+00:00")
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {response.json['token']}"}
+    )
+    assert me.status_code == 200
+    assert me.json["email"] == reporter.email
+    assert "password_hash" not in me.json
+
+
+def test_wrong_password_is_401(client, reporter):
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": reporter.email, "password": "not it at all"}
+    )
+
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "bearer  "]
+)
+def test_missing_or_bad_token_is_401_with_challenge(client, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = client.get("/api/v1/articles", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json["type"].endswith(":unauthenticated")
+
+
+def test_logout_revokes_the_current_token(client, reporter):
+    headers = factories.auth(reporter)
+
+    assert client.delete("/api/v1/auth/tokens/current", headers=headers).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_only_admins_manage_users(client, reporter, editor):
+    for user in (reporter, editor):
+        response = client.get("/api/v1/users", headers=factories.auth(user))
+        assert response.status_code == 403
+        assert response.json["type"].endswith(":forbidden")
+
+
+def test_admin_creates_lists_and_deactivates_users(client, admin):
+    headers = factories.auth(admin)
+    created = client.post(
+        "/api/v1/users",
+        json={
+            "email": "new@example.test",
+            "name": "New Hire",
+            "role": "reporter",
+            "password": "p" * 10,
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201
+    assert created.json["role"] == "reporter"
+
+    duplicate = client.post(
+        "/api/v1/users",
+        json={
+            "email": "new@example.test",
+            "name": "Again",
+            "role": "reporter",
+            "password": "p" * 10,
+        },
+        headers=headers,
+    )
+    assert duplicate.status_code == 409
+
+    listing = client.get("/api/v1/users", headers=headers).json
+    assert "new@example.test" in [user["email"] for user in listing["items"]]
+
+    user_id = created.json["id"]
+    changed = client.patch(
+        f"/api/v1/users/{user_id}", json={"is_active": False, "role": "editor"}, headers=headers
+    )
+    assert changed.json["is_active"] is False
+    assert changed.json["role"] == "editor"
+    refused = client.post(
+        "/api/v1/auth/tokens", json={"email": "new@example.test", "password": "p" * 10}
+    )
+    assert refused.status_code == 401
+
+
+def test_user_role_must_be_known(client, admin):
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "x@example.test", "name": "X", "role": "intern", "password": "p" * 10},
+        headers=factories.auth(admin),
+    )
+
+    assert response.status_code == 422
+    assert "role" in response.json["errors"]["json"]

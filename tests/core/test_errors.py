@@ -1,0 +1,143 @@
+"""Every error is RFC 9457 problem details, and bad input changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from cms.articles.models import Article, Revision
+from cms.extensions import db
+from tests import factories
+
+PROBLEM_KEYS = {"type", "title", "status", "instance", "request_id"}
+
+
+def _assert_problem(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert body.keys() >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["request_id"] == response.headers["X-Request-Id"]
+    return body
+
+
+def _counts() -> tuple[int, int]:
+    return (
+        db.session.scalar(select(func.count()).select_from(Article)),
+        db.session.scalar(select(func.count()).select_from(Revision)),
+    )
+
+
+def test_unknown_route_is_404(client):
+    _assert_problem(client.get("/api/v1/nothing-here"), 404)
+
+
+def test_wrong_method_is_405_with_allow(client, reporter):
+    response = client.put("/api/v1/articles", headers=factories.auth(reporter), json={})
+
+    _assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/articles/99999999999999999999", "/api/v1/articles/0", "/api/v1/articles/-1"]
+)
+def test_out_of_range_ids_are_404_not_overflow(client, reporter, path):
+    _assert_problem(client.get(path, headers=factories.auth(reporter)), 404)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"headline": ""}, "headline"),
+        ({"headline": "x" * 301}, "headline"),
+        ({"headline": 42}, "headline"),
+        ({"headline": "ok", "bylines": "Jane"}, "bylines"),
+        ({"headline": "ok", "bylines": [{"role": "reporter"}]}, "bylines"),
+        ({"headline": "ok", "dateline": {"country": "France"}}, "dateline"),
+        ({"headline": "ok", "dateline": {"city": "Paris", "date": "yesterday"}}, "dateline"),
+        ({"headline": "ok", "slug": "Not A Slug"}, "slug"),
+        ({"headline": "ok", "language": "english!"}, "language"),
+        ({"headline": "ok", "keywords": ["x" * 101]}, "keywords"),
+        ({"headline": "ok", "owner": "me"}, "owner"),
+        ({"headline": "nul\u0000byte"}, "headline"),
+        ({"headline": "line\nbreak"}, "headline"),
+        ({"headline": "ok", "body": "lone \ud800 surrogate"}, "body"),
+        ({"deck": "no headline"}, "headline"),
+    ],
+)
+def test_invalid_article_is_422_per_field_and_stores_nothing(client, reporter, payload, field):
+    before = _counts()
+    response = client.post("/api/v1/articles", json=payload, headers=factories.auth(reporter))
+
+    body = _assert_problem(response, 422)
+    assert field in body["errors"]["json"]
+    assert _counts() == before
+
+
+def test_malformed_json_is_400(client, reporter):
+    response = client.post(
+        "/api/v1/articles",
+        data='{"headline": ',
+        content_type="application/json",
+        headers=factories.auth(reporter),
+    )
+
+    _assert_problem(response, 400)
+    assert _counts() == (0, 0)
+
+
+def test_json_that_is_not_an_object_is_422(client, reporter):
+    response = client.post("/api/v1/articles", json=["headline"], headers=factories.auth(reporter))
+
+    _assert_problem(response, 422)
+
+
+def test_non_json_body_is_415(client, reporter):
+    response = client.post(
+        "/api/v1/articles",
+        data="headline=x",
+        content_type="application/x-www-form-urlencoded",
+        headers=factories.auth(reporter),
+    )
+
+    _assert_problem(response, 415)
+    assert _counts() == (0, 0)
+
+
+def test_oversize_body_is_413(app, client, reporter):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = client.post(
+        "/api/v1/articles",
+        json={"headline": "Big", "body": "x" * (limit + 1)},
+        headers=factories.auth(reporter),
+    )
+
+    _assert_problem(response, 413)
+    assert _counts() == (0, 0)
+
+
+def test_invalid_edit_leaves_the_article_alone(client, reporter):
+    article = factories.article(reporter)
+    response = client.patch(
+        f"/api/v1/articles/{article.id}",
+        json={"headline": "", "deck": "fine"},
+        headers={**factories.auth(reporter), "If-Match": article.etag},
+    )
+
+    _assert_problem(response, 422)
+    assert _counts() == (1, 1)
+
+
+@pytest.mark.parametrize("query", ["page=0", "per_page=1000", "page=abc", "page=99999999999999"])
+def test_bad_pagination_is_422(client, reporter, query):
+    _assert_problem(client.get(f"/api/v1/articles?{query}", headers=factories.auth(reporter)), 422)
+
+
+def test_a_page_past_the_end_is_empty(client, reporter):
+    factories.article(reporter)
+    response = client.get("/api/v1/articles?page=50", headers=factories.auth(reporter))
+
+    assert response.status_code == 200
+    assert response.json["items"] == []

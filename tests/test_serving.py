@@ -1,0 +1,64 @@
+"""The application under real gunicorn with two worker processes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests import factories
+from tests.servers import call, gunicorn
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def server(live_db, database_url):
+    with gunicorn(env={"CMS_DATABASE_URL": database_url}) as running:
+        yield running
+
+
+def test_health_login_write_and_read_through_gunicorn(server, live_db):
+    user = factories.user(role="reporter")
+    status, _, body = call(
+        "POST",
+        f"{server.base_url}/api/v1/auth/tokens",
+        {"email": user.email, "password": factories.PASSWORD},
+    )
+    assert status == 201
+    auth = {"Authorization": f"Bearer {body['token']}"}
+
+    status, headers, _created = call(
+        "POST", f"{server.base_url}/api/v1/articles", factories.STORY, auth
+    )
+    assert status == 201
+    path = headers["Location"]
+
+    status, headers, article = call("GET", f"{server.base_url}{path}", headers=auth)
+    assert status == 200
+    assert article["headline"] == factories.STORY["headline"]
+    request_id = headers["X-Request-Id"]
+    assert f"[{request_id}] GET {path} 200" in server.log()
+
+
+def test_parallel_writers_across_processes(server, live_db):
+    author = factories.user(role="reporter")
+    article = factories.article(author)
+    headers = {**factories.auth(author), "If-Match": article.etag}
+    url = f"{server.base_url}/api/v1/articles/{article.id}"
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def write(number: int) -> None:
+        barrier.wait()
+        statuses.append(call("PATCH", url, {"deck": f"Take {number}"}, headers)[0])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [200] + [412] * 5
+    _, _, revisions = call("GET", f"{url}/revisions", headers=headers)
+    assert [r["number"] for r in revisions["items"]] == [2, 1]
