@@ -8,14 +8,15 @@ import click
 from flask.cli import AppGroup
 
 from cms.core.errors import Problem
-from cms.core.sqlite import intend_to_write
+from cms.core.sqlite import writing
 from cms.extensions import db
 
 
 @click.group("cms", cls=AppGroup)
 def cms_cli() -> None:
     """Newsroom CMS administration."""
-    intend_to_write()
+    # SQLite: every transaction of a command takes the write lock at BEGIN.
+    click.get_current_context().with_resource(writing())
 
 
 def _fail(problem: Problem) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import has_request_context, request
@@ -11,12 +13,17 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _writer: ContextVar[bool] = ContextVar("sqlite_writer", default=False)
 
 
-def intend_to_write() -> None:
-    """Mark this context (a CLI command, a worker) as one whose transactions write.
+@contextmanager
+def writing() -> Iterator[None]:
+    """Mark transactions begun inside the block (a CLI command, a worker job) as writers.
 
     Requests need no marking: their method says it.
     """
-    _writer.set(True)
+    token = _writer.set(True)
+    try:
+        yield
+    finally:
+        _writer.reset(token)
 
 
 def _set_pragmas(dbapi_connection, _record) -> None:
