@@ -1,0 +1,120 @@
+"""Core API throughput through gunicorn (2 workers), against bare Flask in the same run.
+
+Prints revision writes per second and single-article reads per second, each as
+a ratio to a bare Flask endpoint served the same way. Runs on SQLite, and on
+PostgreSQL too when ``CMS_TEST_DATABASE_URL`` names a server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import flask_migrate
+from sqlalchemy import create_engine, make_url, text
+
+from cms.articles import operations as article_ops
+from cms.auth import operations as auth_ops
+from cms.config import normalise_database_url
+from cms.extensions import db
+from tests.bench.load import run
+from tests.conftest import make_test_app
+from tests.servers import gunicorn
+
+THREADS = 8
+SECONDS = float(os.environ.get("CMS_BENCH_SECONDS", "4"))
+BODY = "\n\n".join(
+    f"Paragraph {n}: the council met on Tuesday and agreed the budget after a long debate."
+    for n in range(40)
+)
+
+
+def databases() -> Iterator[tuple[str, str]]:
+    """Yield (label, url) for a scratch SQLite database and, if configured, PostgreSQL."""
+    with tempfile.TemporaryDirectory() as folder:
+        yield "sqlite", f"sqlite:///{folder}/bench.db"
+    server = os.environ.get("CMS_TEST_DATABASE_URL")
+    if not server:
+        return
+    url = make_url(normalise_database_url(server))
+    name = f"cms_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield "postgresql", url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare(url: str) -> tuple[str, list[tuple[int, str]]]:
+    """Migrate ``url`` and create a user, a token and one article per client thread."""
+    app = make_test_app(url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        user = auth_ops.create_user(
+            email="bench@example.test", name="Bench", role="editor", password="bench-password"
+        )
+        token, _ = auth_ops.issue_token(user.email, "bench-password")
+        articles = [
+            article_ops.create_article({"headline": f"Story {n}", "body": BODY}, user)
+            for n in range(THREADS)
+        ]
+        db.session.commit()
+        result = token, [(a.id, a.etag) for a in articles]
+        db.engine.dispose()
+    return result
+
+
+def bench(label: str, url: str) -> None:
+    token, articles = prepare(url)
+    auth = {"Authorization": f"Bearer {token}"}
+    with gunicorn("tests.bench.bare:app") as bare, gunicorn(env={"CMS_DATABASE_URL": url}) as cms:
+        read_base = run(bare.base_url, lambda i, s: ("GET", "/article", None, {}), seconds=SECONDS)
+        reads = run(
+            cms.base_url,
+            lambda i, s: ("GET", f"/api/v1/articles/{articles[i][0]}", None, auth),
+            seconds=SECONDS,
+        )
+
+        def write_request(index: int, state: dict):
+            state["n"] = state.get("n", 0) + 1
+            body = json.dumps({"body": f"{BODY}\n\nUpdate number {state['n']}."}).encode()
+            headers = {
+                **auth,
+                "Content-Type": "application/json",
+                "If-Match": state.get("etag", articles[index][1]),
+            }
+            return "PATCH", f"/api/v1/articles/{articles[index][0]}", body, headers
+
+        def remember_etag(index: int, state: dict, response) -> None:
+            state["etag"] = response.getheader("ETag", state.get("etag"))
+
+        write_base = run(
+            bare.base_url,
+            lambda i, s: ("PATCH", "/article", b"{}", {"Content-Type": "application/json"}),
+            seconds=SECONDS,
+        )
+        writes = run(
+            cms.base_url, write_request, seconds=SECONDS, on_response=remember_etag
+        )
+
+    print(f"\n== core API on {label} (gunicorn, 2 workers, {THREADS} client threads) ==")
+    print(read_base.line("bare Flask GET (baseline)"))
+    print(reads.line("GET /api/v1/articles/{id}", read_base))
+    print(write_base.line("bare Flask PATCH (baseline)"))
+    print(writes.line("PATCH (new revision, 3.5 KB body)", write_base))
+
+
+def main() -> None:
+    for label, url in databases():
+        bench(label, url)
+
+
+if __name__ == "__main__":
+    main()
