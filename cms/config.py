@@ -65,6 +65,8 @@ def from_environment(instance_path: str) -> dict:
         "CMS_PAGE_SIZE_MAX": _int("CMS_PAGE_SIZE_MAX", 100),
         "CMS_ALLOW_SELF_APPROVAL": _flag("CMS_ALLOW_SELF_APPROVAL"),
         "CMS_LOG_LEVEL": os.environ.get("CMS_LOG_LEVEL", "INFO"),
+        "CMS_INGEST_MAX_BYTES": _int("CMS_INGEST_MAX_BYTES", 1024 * 1024),
+        "CMS_INGEST_TAKE_WINDOW_HOURS": _int("CMS_INGEST_TAKE_WINDOW_HOURS", 24),
     }
 
 

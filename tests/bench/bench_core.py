@@ -100,9 +100,7 @@ def bench(label: str, url: str) -> None:
             lambda i, s: ("PATCH", "/article", b"{}", {"Content-Type": "application/json"}),
             seconds=SECONDS,
         )
-        writes = run(
-            cms.base_url, write_request, seconds=SECONDS, on_response=remember_etag
-        )
+        writes = run(cms.base_url, write_request, seconds=SECONDS, on_response=remember_etag)
 
     print(f"\n== core API on {label} (gunicorn, 2 workers, {THREADS} client threads) ==")
     print(read_base.line("bare Flask GET (baseline)"))
