@@ -1,0 +1,1 @@
+"""Ingest: turning raw wire copy into structured drafts."""
