@@ -52,7 +52,11 @@ def run_migrations_online() -> None:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"migration left dangling foreign keys: {broken}")
+        if connection.in_transaction():
+            connection.commit()
         if sqlite:
+            # Back on before the connection returns to the pool (it cannot change
+            # inside a transaction, hence the commit first).
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 

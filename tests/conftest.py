@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import flask_migrate
 import pytest
+from hypothesis import settings
 from flask import Flask, has_request_context
 from flask.globals import app_ctx, request_ctx
 from sqlalchemy import create_engine, make_url, text
@@ -24,6 +25,12 @@ from cms.extensions import db
 from tests import factories
 
 PG_URL = os.environ.get("CMS_TEST_DATABASE_URL")
+
+# In CI, property tests draw the same examples on every run, so a red build is
+# reproducible and never a roll of the dice; locally they explore.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 DATABASES = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 

@@ -61,3 +61,14 @@ def test_downgrade_to_base_and_upgrade_again(scratch_url):
             inspect(db.engine).get_table_names()
         )
         db.engine.dispose()
+
+
+def test_foreign_keys_are_enforced_after_migrating(session):
+    from sqlalchemy.exc import IntegrityError
+
+    from cms.auth.models import ApiToken
+    from cms.core.types import utcnow
+
+    db.session.add(ApiToken(user_id=2_000_000, token_hash="0" * 64, expires_at=utcnow()))
+    with pytest.raises(IntegrityError):
+        db.session.flush()

@@ -1143,7 +1143,14 @@ def _merge_body(base: str, theirs: str, yours: str) -> tuple[str, list[dict[str,
         if len(changed_by) == 1:
             out += versions[changed_by.pop()]
         elif their_texts == [text for text, _ in versions["yours"]]:
-            out += versions["theirs"]
+            # The same edit on both sides; where only the spacing between paragraphs
+            # differs, the standard blank line keeps the merge symmetric.
+            out += [
+                (text, ours if ours == other else PARAGRAPH_SEPARATOR)
+                for (text, ours), (_, other) in zip(
+                    versions["theirs"], versions["yours"], strict=True
+                )
+            ]
         else:
             out += [piece(base_paragraphs, base_separators, k) for k in range(start, end)]
             conflicts.append(
