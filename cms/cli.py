@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+import threading
+import time
 
 import click
 from flask.cli import AppGroup
@@ -53,3 +57,64 @@ def seed_demo_command() -> None:
     click.echo("log in with (demo only; never use these passwords anywhere real):")
     for user in DEMO_USERS:
         click.echo(f"  {user['role']:<8} {user['email']:<28} {user['password']}")
+
+
+@cms_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait between passes.",
+)
+def worker_command(once: bool, interval: float) -> None:
+    """Run due jobs (scheduled publications): one commit per job. Safe to run several.
+
+    SIGTERM lets the job in hand finish, then stops. With ``--once`` the exit
+    status is 1 if a pass failed.
+    """
+    log = logging.getLogger("cms.worker")
+    stopping: list[int] = []
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(
+            signal.SIGTERM, lambda signum, _frame: stopping.append(signum)
+        )
+    log.info("worker started (%s)", "once" if once else f"every {interval:g}s")
+    try:
+        failed = _work(once, interval, stopping, log)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    log.info("worker stopped")
+    if once and failed:
+        sys.exit(1)
+
+
+def _work(once: bool, interval: float, stopping: list[int], log: logging.Logger) -> bool:
+    """Run passes until stopped (or once); return whether a pass failed."""
+    from cms.core.types import utcnow
+    from cms.workflow.operations import run_due_jobs
+
+    failed = False
+    while not stopping:
+        try:
+            for outcome in run_due_jobs(utcnow()):
+                db.session.commit()
+                log.info(
+                    "%s %s: %s %s", outcome.runner, outcome.job_id, outcome.result, outcome.detail
+                )
+                if stopping:
+                    break
+        except Exception:
+            # A broken job must not stop the worker; it is tried again on the next pass.
+            db.session.rollback()
+            log.exception("worker pass failed")
+            failed = True
+        finally:
+            db.session.remove()
+        if once:
+            break
+        time.sleep(interval)
+    return failed

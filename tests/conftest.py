@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import flask_migrate
 import pytest
-from hypothesis import settings
 from flask import Flask, has_request_context
 from flask.globals import app_ctx, request_ctx
+from hypothesis import settings
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 

@@ -6,10 +6,11 @@ import itertools
 from typing import Any
 
 from cms.articles import operations as article_ops
-from cms.articles.models import Article
+from cms.articles.models import Article, ArticleStatus
 from cms.auth import operations as auth_ops
 from cms.auth.models import Role, User
 from cms.extensions import db
+from cms.workflow import operations as workflow_ops
 
 PASSWORD = "correct horse battery staple"
 #: Hashing with argon2 costs tens of milliseconds; every factory user shares one hash.
@@ -63,3 +64,28 @@ def article(author: User, **fields: Any) -> Article:
     created = article_ops.create_article(values, author)
     db.session.commit()
     return created
+
+
+def submitted(article: Article, by: User) -> Article:
+    """Submit ``article``'s head for review and commit."""
+    result = workflow_ops.submit(article, article.etag, by)
+    db.session.commit()
+    return result
+
+
+def approved(article: Article, by: User) -> Article:
+    """Approve ``article``'s head (submitting it first if it is a draft) and commit."""
+    if article.status == ArticleStatus.DRAFT:
+        article = submitted(article, article.head.author)
+    result = workflow_ops.approve(article, article.etag, by)
+    db.session.commit()
+    return result
+
+
+def published(article: Article, by: User, **options: Any) -> Article:
+    """Approve ``article``'s head if needed, publish it with ``options`` and commit."""
+    if article.status != ArticleStatus.APPROVED:
+        article = approved(article, by)
+    result = workflow_ops.publish(article, article.etag, by, **options)
+    db.session.commit()
+    return result

@@ -23,6 +23,10 @@ from cms.auth.models import User
 from cms.core.types import JSONType, UTCDateTime, utcnow
 from cms.extensions import db
 
+# Article's ``live`` and ``corrections`` relationships name the workflow's
+# Version; importing it here registers it before the mappers are configured.
+from cms.workflow.models import Version
+
 
 class ArticleStatus(enum.StrEnum):
     """Where an article stands in the editorial workflow."""
@@ -91,6 +95,18 @@ class Article(db.Model):
     #: The public "Last Updated" stamp: moves on substantive updates and
     #: corrections, not on typo fixes.
     last_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The revision an editor approved and ``publish`` would publish; ``None``
+    #: when no approval is in force (see ``cms.workflow``).
+    approved_revision_number: Mapped[int | None] = mapped_column(Integer)
+    #: The public version readers see (``versions.number``); ``None`` before
+    #: the first publication. Kept after a withdrawal: the version that was killed.
+    live_version_number: Mapped[int | None] = mapped_column(Integer)
+    #: When the pending scheduled publication will run; ``None`` if none is pending.
+    scheduled_publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the story was killed.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Why the story was killed; shown to partners with the withdrawal.
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     created_by: Mapped[User] = relationship()
     head: Mapped[Revision] = relationship(
@@ -102,6 +118,23 @@ class Article(db.Model):
         uselist=False,
         lazy="joined",
         innerjoin=True,
+    )
+
+    #: The live public version (``cms.workflow.models.Version``).
+    live: Mapped[Version | None] = relationship(
+        "Version",
+        primaryjoin="and_(foreign(Version.article_id) == Article.id, "
+        "foreign(Version.number) == Article.live_version_number)",
+        viewonly=True,
+        uselist=False,
+    )
+    #: The public corrections: versions of kind ``correction``, oldest first.
+    corrections: Mapped[list[Version]] = relationship(
+        "Version",
+        primaryjoin="and_(foreign(Version.article_id) == Article.id, "
+        "Version.kind == 'correction')",
+        order_by="Version.number",
+        viewonly=True,
     )
 
     @property

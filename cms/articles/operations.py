@@ -24,6 +24,7 @@ from cms.auth.models import User
 from cms.core.errors import Conflict, NotFound, PreconditionFailed
 from cms.core.types import utcnow
 from cms.extensions import db
+from cms.workflow.models import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,28 @@ def _append_revision(
     )
     db.session.add(revision)
     db.session.flush()
+    _audit_revision(revision)
     return revision
+
+
+def _audit_revision(revision: Revision) -> None:
+    """Record the writing of ``revision`` in the article's history."""
+    # Imported here: the workflow's operations import this module.
+    from cms.workflow.operations import record_audit
+
+    if revision.number == 1:
+        action = AuditAction.CREATE
+    else:
+        action = AuditAction.RESTORE if revision.restored_from else AuditAction.EDIT
+    record_audit(
+        revision.article_id,
+        action,
+        revision.author,
+        revision_number=revision.number,
+        reason=revision.message,
+        details={"summary": revision.summary, "restored_from": revision.restored_from},
+        at=revision.created_at,
+    )
 
 
 def create_article(fields: dict[str, Any], author: User, message: str | None = None) -> Article:

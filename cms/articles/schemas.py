@@ -9,6 +9,7 @@ from cms.articles.content import DOCUMENT_FIELDS, SLUG_MAX
 from cms.articles.models import ArticleStatus
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
 from cms.core.fields import Text
+from cms.workflow.workflow import PublicState, public_state
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
@@ -123,6 +124,44 @@ class ArticleSummarySchema(Schema):
     last_updated_at = fields.AwareDateTime(
         allow_none=True, metadata={"description": 'The public "Last Updated" stamp.'}
     )
+    public_state = fields.Function(
+        lambda article: public_state(article.status, article.live_version_number).value,
+        metadata={
+            "description": "What readers see, whatever the working copy's `status`.",
+            "enum": [state.value for state in PublicState],
+        },
+    )
+    live_version = fields.Integer(
+        attribute="live_version_number",
+        allow_none=True,
+        metadata={"description": "The public version readers see (or saw, if withdrawn)."},
+    )
+    approved_revision = fields.Integer(
+        attribute="approved_revision_number",
+        allow_none=True,
+        metadata={"description": "The revision `publish` would publish."},
+    )
+    scheduled_publish_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the scheduled publication will run."}
+    )
+
+
+class LiveVersionSchema(Schema):
+    """The public version readers see."""
+
+    number = fields.Integer()
+    revision = fields.Integer(attribute="revision_number")
+    kind = fields.String()
+    published_at = fields.AwareDateTime()
+    embargo_until = fields.AwareDateTime(allow_none=True)
+
+
+class CorrectionSchema(Schema):
+    """A public correction: what was wrong, when it was fixed, in which version."""
+
+    version = fields.Integer(attribute="number")
+    note = fields.String()
+    published_at = fields.AwareDateTime()
 
 
 class _HeadView:
@@ -145,6 +184,10 @@ class ArticleSchema(ArticleSummarySchema, DocumentSchema):
     display = fields.Function(
         _display_stamps, metadata={"description": "Stamps for display, in `CMS_TIMEZONE`."}
     )
+    live = fields.Nested(LiveVersionSchema, allow_none=True)
+    corrections = fields.List(fields.Nested(CorrectionSchema))
+    withdrawn_at = fields.AwareDateTime(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
 
     @pre_dump
     def _with_head(self, article, **_kwargs) -> _HeadView:

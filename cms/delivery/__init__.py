@@ -1,0 +1,1 @@
+"""Syndication: the outbox of publication events that partners' feeds and webhooks read."""

@@ -1,0 +1,1 @@
+"""Editorial workflow and publishing: review, approval, versions, schedules, kills."""

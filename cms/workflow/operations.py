@@ -1,0 +1,820 @@
+"""Workflow verbs: submit, approve, reject, publish, schedule, unschedule, withdraw.
+
+They flush; the request, the CLI command or the worker job commits. Every
+action checks the caller's ``If-Match``, asks the workflow table
+(:mod:`cms.workflow.workflow`) and changes the article row through
+:func:`~cms.articles.operations.swap_state` before anything else, so of two
+simultaneous actions on the same article state one wins and the other gets 412.
+Every publication and withdrawal writes its delivery event (the outbox) in the
+same transaction, and every action an entry in the article's history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, func, or_, select, update
+
+from cms.articles.models import Article, ArticleStatus
+from cms.articles.operations import ensure_current, get_article, get_revision, swap_state
+from cms.auth.models import User
+from cms.core.errors import Conflict, Forbidden, PreconditionFailed, Problem, ValidationFailed
+from cms.core.sqlite import writing
+from cms.core.types import utcnow
+from cms.delivery.models import DeliveryEvent, EventKind
+from cms.extensions import db
+from cms.workflow.models import (
+    Approval,
+    AuditAction,
+    AuditEntry,
+    ScheduledPublication,
+    ScheduleState,
+    Version,
+    VersionKind,
+)
+from cms.workflow.workflow import (
+    Action,
+    RoleError,
+    Situation,
+    TransitionError,
+    allowed_actions,
+    check_self_approval,
+    transition,
+)
+
+log = logging.getLogger(__name__)
+
+#: Key of the PostgreSQL advisory lock that orders delivery events (ASCII "feed").
+FEED_LOCK_KEY = 0x66656564
+
+_EVENT_KINDS = {
+    VersionKind.FIRST: EventKind.PUBLISHED,
+    VersionKind.UPDATE: EventKind.UPDATED,
+    VersionKind.MINOR: EventKind.UPDATED,
+    VersionKind.CORRECTION: EventKind.CORRECTED,
+}
+
+
+# --- History --------------------------------------------------------------------------------
+
+
+def record_audit(
+    article_id: int,
+    action: AuditAction,
+    actor: User,
+    *,
+    revision_number: int | None = None,
+    version_number: int | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append an entry to the article's history and return it."""
+    entry = AuditEntry(
+        article_id=article_id,
+        action=action,
+        actor=actor,
+        at=at or utcnow(),
+        revision_number=revision_number,
+        version_number=version_number,
+        reason=reason,
+        details=details or {},
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def history_query(article: Article) -> Select:
+    """Return a ``select()`` of the article's history, newest first."""
+    return (
+        select(AuditEntry)
+        .where(AuditEntry.article_id == article.id)
+        .order_by(AuditEntry.id.desc())
+    )
+
+
+def versions_query(article: Article) -> Select:
+    """Return a ``select()`` of the article's public versions, newest first."""
+    return select(Version).where(Version.article_id == article.id).order_by(Version.number.desc())
+
+
+# --- Questions --------------------------------------------------------------------------------
+
+
+def situation(article: Article) -> Situation:
+    """Return the facts about ``article`` that the workflow table decides on."""
+    return Situation(
+        status=article.status,
+        live=article.live_version_number is not None and article.status != ArticleStatus.WITHDRAWN,
+        scheduled=article.scheduled_publish_at is not None,
+    )
+
+
+def allowed_for(article: Article, user: User) -> list[Action]:
+    """Return the workflow actions ``user`` may take on ``article`` now."""
+    return allowed_actions(situation(article), user.role)
+
+
+def approval_in_force(article: Article) -> Approval | None:
+    """Return the approval that ``publish`` would carry out, or ``None``.
+
+    That is the article's newest approval while its status is ``approved``,
+    provided it names the revision the article says is approved.
+    """
+    if article.status != ArticleStatus.APPROVED or article.approved_revision_number is None:
+        return None
+    approval = db.session.scalar(
+        select(Approval)
+        .where(Approval.article_id == article.id)
+        .order_by(Approval.id.desc())
+        .limit(1)
+    )
+    if approval is None or approval.revision_number != article.approved_revision_number:
+        return None
+    return approval
+
+
+def partner_version(
+    article_id: int, *, now: datetime, embargoed_ok: bool = False
+) -> Version | None:
+    """Return the newest version partners may see at ``now``, or ``None``.
+
+    A version under embargo is shown only when ``embargoed_ok`` (a partner
+    allowed embargoed copy); others see the version before it, if any. Nothing
+    is shown of a withdrawn article.
+    """
+    status = db.session.scalar(select(Article.status).where(Article.id == article_id))
+    if status is None or status == ArticleStatus.WITHDRAWN:
+        return None
+    statement = select(Version).where(Version.article_id == article_id)
+    if not embargoed_ok:
+        statement = statement.where(
+            or_(Version.embargo_until.is_(None), Version.embargo_until <= now)
+        )
+    return db.session.scalar(statement.order_by(Version.number.desc()).limit(1))
+
+
+# --- Checks -----------------------------------------------------------------------------------
+
+
+def _begin(article: Article, if_match: str, action: Action, user: User) -> ArticleStatus:
+    """Check the precondition and the workflow table; return the next status.
+
+    Raises :class:`PreconditionFailed` for a stale ``if_match``,
+    :class:`Forbidden` when the user's role lacks the right and
+    :class:`Conflict` (listing the allowed actions) for a wrong transition.
+    """
+    ensure_current(article, if_match)
+    try:
+        return transition(situation(article), action, user.role)
+    except RoleError as exc:
+        raise Forbidden(str(exc), allowed_actions=[a.value for a in exc.allowed]) from None
+    except TransitionError as exc:
+        raise _conflict(article, str(exc), exc.allowed) from None
+
+
+def _conflict(article: Article, detail: str, allowed: list[Action]) -> Conflict:
+    return Conflict(
+        detail, current_status=article.status.value, allowed_actions=[a.value for a in allowed]
+    )
+
+
+def _refuse(article: Article, user: User, action: Action, detail: str) -> Conflict:
+    """A conflict for a rule beyond the table; lists the other allowed actions."""
+    others = [a for a in allowed_for(article, user) if a != action]
+    return _conflict(article, detail, others)
+
+
+def _field_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={"json": {field: [message]}})
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def _resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -> VersionKind:
+    """Return the kind of the next publication of ``article``.
+
+    Raises :class:`ValidationFailed` when ``kind`` does not fit: ``first`` is
+    the first publication's kind and only its; a republication must say
+    whether it is an update, a minor fix or a correction; a correction needs
+    a note.
+    """
+    if article.live_version_number is None:
+        if kind not in (None, VersionKind.FIRST):
+            raise _field_error("kind", "The first publication is of kind 'first'.")
+        return VersionKind.FIRST
+    if kind is None or kind == VersionKind.FIRST:
+        raise _field_error(
+            "kind", "Say what this republication is: 'update', 'minor' or 'correction'."
+        )
+    if kind == VersionKind.CORRECTION and _blank(note):
+        raise _field_error("note", "A correction needs a public note saying what was wrong.")
+    return kind
+
+
+def _check_embargo(embargo_until: datetime | None, not_before: datetime, field: str) -> None:
+    if embargo_until is not None and embargo_until <= not_before:
+        raise _field_error(
+            "embargo_until", f"The embargo must end after {field}; leave it out for none."
+        )
+
+
+def _require_reason(reason: str | None) -> str:
+    if _blank(reason):
+        raise _field_error("reason", "Give a reason; it is kept in the history.")
+    return reason.strip()
+
+
+# --- Actions ----------------------------------------------------------------------------------
+
+
+def submit(article: Article, if_match: str, user: User, comment: str | None = None) -> Article:
+    """Send the head revision for review.
+
+    Raises :class:`PreconditionFailed`, :class:`Forbidden` or :class:`Conflict`
+    (see :func:`_begin`), and :class:`Conflict` when the head is what readers
+    already see.
+    """
+    next_status = _begin(article, if_match, Action.SUBMIT, user)
+    live = article.live
+    if live is not None and live.content_hash == article.head.content_hash:
+        raise _refuse(
+            article, user, Action.SUBMIT, "The head is what readers already see; edit it first."
+        )
+    details = {"from": article.status.value}
+    swap_state(article, status=next_status)
+    record_audit(
+        article.id,
+        AuditAction.SUBMIT,
+        user,
+        revision_number=article.head_number,
+        reason=comment,
+        details=details,
+    )
+    return get_article(article.id)
+
+
+def approve(article: Article, if_match: str, user: User, comment: str | None = None) -> Article:
+    """Approve the head revision: the one the ``if_match`` ETag names.
+
+    The approval binds to that revision's number and content hash; later
+    edits leave it where it is. Raises what :func:`_begin` raises,
+    :class:`Forbidden` when the user wrote the revision (unless
+    ``CMS_ALLOW_SELF_APPROVAL``) and :class:`Conflict` when the revision is
+    already approved or is what readers already see.
+    """
+    next_status = _begin(article, if_match, Action.APPROVE, user)
+    head = article.head
+    try:
+        check_self_approval(
+            author_id=head.author_id,
+            approver_id=user.id,
+            allowed=current_app.config["CMS_ALLOW_SELF_APPROVAL"],
+        )
+    except RoleError as exc:
+        raise Forbidden(str(exc)) from None
+    if article.approved_revision_number == head.number:
+        raise _refuse(
+            article, user, Action.APPROVE, f"Revision {head.number} is approved already."
+        )
+    live = article.live
+    if live is not None and live.content_hash == head.content_hash:
+        raise _refuse(
+            article, user, Action.APPROVE, "The head is what readers already see; edit it first."
+        )
+    now = utcnow()
+    swap_state(article, status=next_status, approved_revision_number=head.number)
+    approval = Approval(
+        article_id=article.id,
+        revision_number=head.number,
+        content_hash=head.content_hash,
+        approved_by=user,
+        approved_at=now,
+    )
+    db.session.add(approval)
+    db.session.flush()
+    record_audit(
+        article.id,
+        AuditAction.APPROVE,
+        user,
+        revision_number=head.number,
+        reason=comment,
+        details={"approval_id": approval.id, "content_hash": head.content_hash},
+        at=now,
+    )
+    return get_article(article.id)
+
+
+def reject(article: Article, if_match: str, user: User, reason: str | None) -> Article:
+    """Send the article back: a submission is refused or an approval revoked.
+
+    The article returns to where it rests (``draft``, or ``published`` while a
+    version is live); a scheduled publication is cancelled. Raises what
+    :func:`_begin` raises and :class:`ValidationFailed` without a reason.
+    """
+    next_status = _begin(article, if_match, Action.REJECT, user)
+    reason = _require_reason(reason)
+    now = utcnow()
+    details: dict[str, Any] = {"from": article.status.value}
+    revision_number = article.approved_revision_number or article.head_number
+    swap_state(
+        article, status=next_status, approved_revision_number=None, scheduled_publish_at=None
+    )
+    cancelled = _cancel_pending(article.id, now, "cancelled: the approval was revoked")
+    if cancelled is not None:
+        details["cancelled_schedule"] = cancelled
+    record_audit(
+        article.id,
+        AuditAction.REJECT,
+        user,
+        revision_number=revision_number,
+        reason=reason,
+        details=details,
+        at=now,
+    )
+    return get_article(article.id)
+
+
+def publish(
+    article: Article,
+    if_match: str,
+    user: User,
+    *,
+    kind: VersionKind | None = None,
+    note: str | None = None,
+    embargo_until: datetime | None = None,
+) -> Article:
+    """Publish the approved revision as the next public version, now.
+
+    It publishes exactly the approved revision even when newer revisions
+    exist, and cancels a scheduled publication. Raises what :func:`_begin`
+    raises (409 when nothing is approved), and :class:`ValidationFailed` for
+    a kind that does not fit (see :func:`_resolve_kind`) or an embargo that
+    has already ended.
+    """
+    next_status = _begin(article, if_match, Action.PUBLISH, user)
+    now = utcnow()
+    kind = _resolve_kind(article, kind, note)
+    _check_embargo(embargo_until, now, "now")
+    approval = approval_in_force(article)
+    if approval is None:
+        raise _refuse(article, user, Action.PUBLISH, "Nothing is approved.")
+    _publish(
+        article,
+        approval,
+        user,
+        next_status=next_status,
+        kind=kind,
+        note=note,
+        embargo_until=embargo_until,
+        now=now,
+        details={},
+    )
+    return get_article(article.id)
+
+
+def _publish(
+    article: Article,
+    approval: Approval,
+    actor: User,
+    *,
+    next_status: ArticleStatus,
+    kind: VersionKind,
+    note: str | None,
+    embargo_until: datetime | None,
+    now: datetime,
+    details: dict[str, Any],
+) -> Version:
+    """Make ``approval``'s revision the next public version, with its event and history.
+
+    Raises :class:`PreconditionFailed` when another writer changed the article
+    first and :class:`Conflict` if the approved revision no longer matches its
+    approval (which immutable revisions should make impossible).
+    """
+    revision = get_revision(article, approval.revision_number)
+    if revision.content_hash != approval.content_hash:
+        raise Conflict(
+            f"Revision {revision.number} no longer matches what was approved; approve it again."
+        )
+    number = (
+        db.session.scalar(select(func.max(Version.number)).where(Version.article_id == article.id))
+        or 0
+    ) + 1
+    values: dict[str, Any] = {
+        "status": next_status,
+        "live_version_number": number,
+        "approved_revision_number": None,
+        "scheduled_publish_at": None,
+    }
+    if article.first_published_at is None:
+        values["first_published_at"] = now
+    if kind != VersionKind.MINOR:
+        values["last_updated_at"] = now
+    swap_state(article, **values)
+    cancelled = _cancel_pending(article.id, now, "cancelled: published before its time")
+    if cancelled is not None:
+        details = {**details, "cancelled_schedule": cancelled}
+    version = Version(
+        article_id=article.id,
+        number=number,
+        revision_number=revision.number,
+        content_hash=revision.content_hash,
+        kind=kind,
+        note=None if _blank(note) else note.strip(),
+        embargo_until=embargo_until,
+        published_at=now,
+        published_by=actor,
+        approval_id=approval.id,
+    )
+    db.session.add(version)
+    db.session.flush()
+    record_delivery_event(
+        article_id=article.id,
+        kind=_EVENT_KINDS[kind],
+        version_number=number,
+        revision_number=revision.number,
+        version_kind=kind.value,
+        embargo_until=embargo_until,
+        section=revision.section,
+        slug=revision.slug,
+        note=version.note,
+        created_at=now,
+    )
+    record_audit(
+        article.id,
+        AuditAction.PUBLISH,
+        actor,
+        revision_number=revision.number,
+        version_number=number,
+        reason=version.note,
+        details={
+            "kind": kind.value,
+            "embargo_until": embargo_until.isoformat() if embargo_until else None,
+            **details,
+        },
+        at=now,
+    )
+    log.info(
+        "article %s revision %s published as version %s (%s) by user %s",
+        article.id,
+        revision.number,
+        number,
+        kind,
+        actor.id,
+    )
+    return version
+
+
+def schedule(
+    article: Article,
+    if_match: str,
+    user: User,
+    *,
+    publish_at: datetime,
+    kind: VersionKind | None = None,
+    note: str | None = None,
+    embargo_until: datetime | None = None,
+) -> Article:
+    """Schedule the approved revision to be published at ``publish_at``.
+
+    Replaces a publication already scheduled. The live version, if any, stays
+    live until then. Raises what :func:`_begin` raises, and
+    :class:`ValidationFailed` for a time not in the future, an embargo ending
+    before ``publish_at`` or a kind that does not fit.
+    """
+    next_status = _begin(article, if_match, Action.SCHEDULE, user)
+    now = utcnow()
+    if publish_at <= now:
+        raise _field_error("publish_at", "Must be in the future; to publish now, use publish.")
+    kind = _resolve_kind(article, kind, note)
+    _check_embargo(embargo_until, publish_at, "publish_at")
+    approval = approval_in_force(article)
+    if approval is None:
+        raise _refuse(article, user, Action.SCHEDULE, "Nothing is approved.")
+    swap_state(article, status=next_status, scheduled_publish_at=publish_at)
+    replaced = _cancel_pending(article.id, now, "cancelled: rescheduled")
+    job = ScheduledPublication(
+        article_id=article.id,
+        approval_id=approval.id,
+        publish_at=publish_at,
+        kind=kind,
+        note=None if _blank(note) else note.strip(),
+        embargo_until=embargo_until,
+        state=ScheduleState.PENDING,
+        created_by=user,
+        created_at=now,
+    )
+    db.session.add(job)
+    db.session.flush()
+    details: dict[str, Any] = {
+        "job_id": job.id,
+        "publish_at": publish_at.isoformat(),
+        "kind": kind.value,
+        "embargo_until": embargo_until.isoformat() if embargo_until else None,
+    }
+    if replaced is not None:
+        details["replaced_schedule"] = replaced
+    record_audit(
+        article.id,
+        AuditAction.SCHEDULE,
+        user,
+        revision_number=approval.revision_number,
+        reason=job.note,
+        details=details,
+        at=now,
+    )
+    return get_article(article.id)
+
+
+def unschedule(article: Article, if_match: str, user: User, reason: str | None = None) -> Article:
+    """Cancel the scheduled publication; the approval stays in force.
+
+    Raises what :func:`_begin` raises (409 when nothing is scheduled).
+    """
+    next_status = _begin(article, if_match, Action.UNSCHEDULE, user)
+    now = utcnow()
+    revision_number = article.approved_revision_number
+    swap_state(article, status=next_status, scheduled_publish_at=None)
+    cancelled = _cancel_pending(article.id, now, "cancelled by " + user.name)
+    record_audit(
+        article.id,
+        AuditAction.UNSCHEDULE,
+        user,
+        revision_number=revision_number,
+        reason=reason,
+        details={"cancelled_schedule": cancelled},
+        at=now,
+    )
+    return get_article(article.id)
+
+
+def withdraw(article: Article, if_match: str, user: User, reason: str | None) -> Article:
+    """Kill the story: its public state becomes withdrawn, for good.
+
+    Cancels any approval and scheduled publication and tells partners (a
+    ``withdrawn`` delivery event carrying the reason). Raises what
+    :func:`_begin` raises and :class:`ValidationFailed` without a reason.
+    """
+    next_status = _begin(article, if_match, Action.WITHDRAW, user)
+    reason = _require_reason(reason)
+    now = utcnow()
+    live = article.live
+    details: dict[str, Any] = {"from": article.status.value}
+    swap_state(
+        article,
+        status=next_status,
+        approved_revision_number=None,
+        scheduled_publish_at=None,
+        withdrawn_at=now,
+        withdrawal_reason=reason,
+    )
+    cancelled = _cancel_pending(article.id, now, "cancelled: the story was withdrawn")
+    if cancelled is not None:
+        details["cancelled_schedule"] = cancelled
+    revision = get_revision(article, live.revision_number)
+    record_delivery_event(
+        article_id=article.id,
+        kind=EventKind.WITHDRAWN,
+        version_number=live.number,
+        revision_number=live.revision_number,
+        version_kind=None,
+        embargo_until=None,
+        section=revision.section,
+        slug=revision.slug,
+        note=reason,
+        created_at=now,
+    )
+    record_audit(
+        article.id,
+        AuditAction.WITHDRAW,
+        user,
+        revision_number=live.revision_number,
+        version_number=live.number,
+        reason=reason,
+        details=details,
+        at=now,
+    )
+    log.info("article %s withdrawn by user %s", article.id, user.id)
+    return get_article(article.id)
+
+
+def _cancel_pending(article_id: int, now: datetime, outcome: str) -> dict[str, Any] | None:
+    """Cancel the article's pending scheduled publication; return what it was, if any.
+
+    A compare-and-swap on the job's state, so a job a worker has just claimed
+    is left alone.
+    """
+    job = db.session.scalar(
+        select(ScheduledPublication).where(
+            ScheduledPublication.article_id == article_id,
+            ScheduledPublication.state == ScheduleState.PENDING,
+        )
+    )
+    if job is None:
+        return None
+    db.session.execute(
+        update(ScheduledPublication)
+        .where(
+            ScheduledPublication.id == job.id,
+            ScheduledPublication.state == ScheduleState.PENDING,
+        )
+        .values(state=ScheduleState.CANCELLED, finished_at=now, outcome=outcome),
+        execution_options={"synchronize_session": False},
+    )
+    return {"job_id": job.id, "publish_at": job.publish_at.isoformat()}
+
+
+# --- The outbox -------------------------------------------------------------------------------
+
+
+def record_delivery_event(**values: Any) -> DeliveryEvent:
+    """Write a delivery event in the current transaction and return it.
+
+    On PostgreSQL a transaction-wide advisory lock is taken first, so events
+    are numbered in the order their transactions commit: the changes feed can
+    page by id without ever skipping one committed late. (SQLite already
+    serialises writers.)
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_KEY)))
+    event = DeliveryEvent(**values)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+# --- The worker -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What happened to one job in a worker pass."""
+
+    #: The runner's name, e.g. ``scheduled-publication``.
+    runner: str
+    job_id: int
+    #: ``done``, ``failed`` (visibly, for good), ``skipped`` (another worker had
+    #: it) or ``retry`` (left pending for the next pass).
+    result: str
+    detail: str = ""
+
+
+#: A runner takes ``now`` and the ids it already tried in this pass, runs the
+#: next due job (flushing, never committing) and says what happened, or
+#: returns ``None`` when nothing more is due.
+JobRunner = Callable[[datetime, set[int]], JobOutcome | None]
+
+
+def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome | None:
+    """Publish the next scheduled publication due at ``now``, if any.
+
+    The job is claimed with a compare-and-swap (``pending`` → ``done``) and
+    published in the same transaction, so with any number of workers it runs
+    once; on PostgreSQL ``SKIP LOCKED`` keeps workers off each other's job. A
+    job due long ago (the worker was down) is caught up. A job whose approval
+    is no longer in force fails visibly instead of publishing something else.
+    """
+    candidates = (
+        select(ScheduledPublication.id)
+        .where(
+            ScheduledPublication.state == ScheduleState.PENDING,
+            ScheduledPublication.publish_at <= now,
+        )
+        .order_by(ScheduledPublication.publish_at, ScheduledPublication.id)
+        .limit(1)
+    )
+    if tried:
+        candidates = candidates.where(ScheduledPublication.id.not_in(tried))
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    job_id = db.session.scalar(candidates)
+    if job_id is None:
+        return None
+    outcome = _outcome_factory("scheduled-publication", job_id)
+    try:
+        with db.session.begin_nested():
+            claimed = db.session.execute(
+                update(ScheduledPublication)
+                .where(
+                    ScheduledPublication.id == job_id,
+                    ScheduledPublication.state == ScheduleState.PENDING,
+                )
+                .values(state=ScheduleState.DONE, finished_at=now),
+                execution_options={"synchronize_session": False},
+            )
+            if claimed.rowcount != 1:
+                return outcome("skipped", "another worker ran it")
+            version = _carry_out(_load_job(job_id), now)
+            return outcome("done", f"article {version.article_id} version {version.number}")
+    except PreconditionFailed:
+        # Someone changed the article while we published: try again next pass.
+        return outcome("retry", "the article changed meanwhile")
+    except Problem as refused:
+        # Refused for good (the claim was rolled back with the savepoint): say so.
+        try:
+            with db.session.begin_nested():
+                _fail(_load_job(job_id), now, refused.description or "refused")
+        except PreconditionFailed:
+            return outcome("retry", "the article changed meanwhile")
+        return outcome("failed", refused.description or "refused")
+
+
+def _outcome_factory(runner: str, job_id: int) -> Callable[..., JobOutcome]:
+    def outcome(result: str, detail: str = "") -> JobOutcome:
+        return JobOutcome(runner=runner, job_id=job_id, result=result, detail=detail)
+
+    return outcome
+
+
+def _load_job(job_id: int) -> ScheduledPublication:
+    return db.session.get(ScheduledPublication, job_id, populate_existing=True)
+
+
+def _carry_out(job: ScheduledPublication, now: datetime) -> Version:
+    """Publish a claimed job's approval as the scheduler would have at ``publish_at``.
+
+    Raises :class:`Conflict` when the approval is no longer in force or the
+    scheduling editor may no longer publish, :class:`ValidationFailed` when
+    the kind no longer fits, and :class:`PreconditionFailed` when the article
+    changed meanwhile.
+    """
+    article = get_article(job.article_id)
+    approval = approval_in_force(article)
+    try:
+        next_status = transition(situation(article), Action.PUBLISH, job.created_by.role)
+    except (TransitionError, RoleError) as exc:
+        raise Conflict(str(exc)) from None
+    if approval is None or approval.id != job.approval_id:
+        raise Conflict("Its approval is no longer in force.")
+    version = _publish(
+        article,
+        approval,
+        job.created_by,
+        next_status=next_status,
+        kind=_resolve_kind(article, job.kind, job.note),
+        note=job.note,
+        embargo_until=job.embargo_until,
+        now=now,
+        details={
+            "via": "scheduler",
+            "job_id": job.id,
+            "scheduled_for": job.publish_at.isoformat(),
+            "late_by_seconds": round((now - job.publish_at).total_seconds()),
+        },
+    )
+    job.version_number = version.number
+    db.session.flush()
+    return version
+
+
+def _fail(job: ScheduledPublication, now: datetime, problem: str) -> None:
+    """Mark a job failed, clear the article's schedule and record why."""
+    article = get_article(job.article_id)
+    job.state = ScheduleState.FAILED
+    job.finished_at = now
+    job.outcome = f"not published: {problem}"[:500]
+    if article.scheduled_publish_at is not None:
+        swap_state(article, scheduled_publish_at=None)
+    record_audit(
+        article.id,
+        AuditAction.SCHEDULE_FAILED,
+        job.created_by,
+        revision_number=article.approved_revision_number,
+        reason=job.outcome,
+        details={"job_id": job.id, "scheduled_for": job.publish_at.isoformat()},
+        at=now,
+    )
+    log.warning("scheduled publication %s of article %s failed: %s", job.id, article.id, problem)
+
+
+#: The worker's job runners, run in this order on every pass.
+JOB_RUNNERS: list[JobRunner] = [run_next_scheduled_publication]
+
+
+def run_due_jobs(now: datetime) -> Iterator[JobOutcome]:
+    """Run every job due at ``now``, one at a time, yielding what happened to each.
+
+    Each job is flushed before it is yielded; the caller commits then, so that
+    every job is its own unit of work::
+
+        for outcome in run_due_jobs(utcnow()):
+            db.session.commit()
+    """
+    for runner in JOB_RUNNERS:
+        tried: set[int] = set()
+        while True:
+            # SQLite: a job's transaction writes, so it takes the write lock at BEGIN.
+            with writing():
+                outcome = runner(now, tried)
+            if outcome is None:
+                break
+            tried.add(outcome.job_id)
+            yield outcome

@@ -1,0 +1,105 @@
+"""Request and response shapes of the workflow endpoints. Shape only, no rules."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from cms.articles.models import ArticleStatus
+from cms.core.fields import Text
+from cms.workflow.models import AuditAction, VersionKind
+from cms.workflow.workflow import Action
+
+
+class CommentSchema(Schema):
+    """Optional words for the history (submit, approve)."""
+
+    comment = Text(
+        multiline=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": "Kept in the article's history."},
+    )
+
+
+class ReasonSchema(Schema):
+    """A reason, required (reject, withdraw)."""
+
+    reason = Text(
+        multiline=True,
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Kept in the history; a kill's reason is told to partners."},
+    )
+
+
+class UnscheduleSchema(Schema):
+    reason = Text(multiline=True, validate=validate.Length(max=1000))
+
+
+class PublishSchema(Schema):
+    """How to publish the approved revision."""
+
+    kind = fields.Enum(
+        VersionKind,
+        by_value=True,
+        metadata={
+            "description": "`first` for the first publication (the default then); after it, "
+            "`update` (substantive), `minor` (typo fix, leaves Last Updated alone) or "
+            "`correction` (needs `note`)."
+        },
+    )
+    note = Text(
+        multiline=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "Public note; the correction text for a correction."},
+    )
+    embargo_until = fields.AwareDateTime(
+        metadata={
+            "description": "Partners not allowed embargoed copy see this version only from "
+            "then. ISO 8601 with an offset."
+        }
+    )
+
+
+class ScheduleSchema(PublishSchema):
+    publish_at = fields.AwareDateTime(
+        required=True,
+        metadata={"description": "ISO 8601 with an offset, in the future."},
+    )
+
+
+class ActorSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class AuditEntrySchema(Schema):
+    """One line of the history."""
+
+    id = fields.Integer()
+    action = fields.Enum(AuditAction, by_value=True)
+    actor = fields.Nested(ActorSchema)
+    at = fields.AwareDateTime()
+    revision = fields.Integer(attribute="revision_number", allow_none=True)
+    version = fields.Integer(attribute="version_number", allow_none=True)
+    reason = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+class VersionSchema(Schema):
+    """A public version."""
+
+    number = fields.Integer()
+    revision = fields.Integer(attribute="revision_number")
+    content_hash = fields.String()
+    kind = fields.Enum(VersionKind, by_value=True)
+    note = fields.String(allow_none=True)
+    embargo_until = fields.AwareDateTime(allow_none=True)
+    published_at = fields.AwareDateTime()
+    published_by = fields.Nested(ActorSchema)
+
+
+class AllowedActionsSchema(Schema):
+    """What the authenticated user may do with the article now."""
+
+    status = fields.Enum(ArticleStatus, by_value=True)
+    allowed_actions = fields.List(fields.Enum(Action, by_value=True))

@@ -1,0 +1,201 @@
+"""Workflow endpoints under ``/api/v1/articles/{id}/``: actions, history, versions."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms.articles.operations import get_article
+from cms.articles.schemas import ArticleSchema
+from cms.articles.views import IF_MATCH_DOC
+from cms.auth.guards import auth_required, current_user
+from cms.core.http import if_match_header, require_json_body
+from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.routing import ID
+from cms.workflow import operations
+from cms.workflow.schemas import (
+    AllowedActionsSchema,
+    AuditEntrySchema,
+    CommentSchema,
+    PublishSchema,
+    ReasonSchema,
+    ScheduleSchema,
+    UnscheduleSchema,
+    VersionSchema,
+)
+
+blp = Blueprint(
+    "workflow",
+    __name__,
+    url_prefix="/api/v1/articles",
+    description="Review, approval, publication, scheduling and withdrawal of articles.",
+)
+blp.before_request(require_json_body)
+
+AuditPageSchema = page_schema(AuditEntrySchema, "AuditPage")
+VersionPageSchema = page_schema(VersionSchema, "VersionPage")
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+#: The problems every action may answer with, for the OpenAPI document.
+ACTION_PROBLEMS = {
+    403: "Your role may not take this action.",
+    409: "Not possible in the article's state; `allowed_actions` lists what is.",
+    412: "Stale If-Match: the article changed since you read it; reload it.",
+    422: "Invalid arguments.",
+    428: "If-Match is missing.",
+}
+
+
+def _with_etag(article):
+    return article, 200, {"ETag": article.etag}
+
+
+def _action_doc(view):
+    """Document If-Match and the problems every action answers with."""
+    view = blp.doc(**IF_MATCH_DOC)(view)
+    for status, description in ACTION_PROBLEMS.items():
+        view = blp.alt_response(status, description=description)(view)
+    return view
+
+
+@blp.route(f"/<{ID}:article_id>/submit")
+class Submit(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(CommentSchema, required=False)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Send the head revision for review (any writer)."""
+        if_match = if_match_header()
+        article = operations.submit(
+            get_article(article_id), if_match, current_user(), (args or {}).get("comment")
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/approve")
+class Approve(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(CommentSchema, required=False)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Approve the head revision named by If-Match (editors).
+
+        The approval binds to that revision's number and content; later edits
+        need a new approval. Nobody approves a revision they wrote unless
+        `CMS_ALLOW_SELF_APPROVAL` is set.
+        """
+        if_match = if_match_header()
+        article = operations.approve(
+            get_article(article_id), if_match, current_user(), (args or {}).get("comment")
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/reject")
+class Reject(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Send a submission back, or revoke an approval, with a reason (editors)."""
+        if_match = if_match_header()
+        article = operations.reject(
+            get_article(article_id), if_match, current_user(), args["reason"]
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/publish")
+class Publish(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(PublishSchema, required=False)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Publish the approved revision now as the next public version (editors).
+
+        Publishes exactly the approved revision, even when newer revisions exist.
+        """
+        if_match = if_match_header()
+        article = operations.publish(
+            get_article(article_id), if_match, current_user(), **(args or {})
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/schedule")
+class Schedule(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(ScheduleSchema)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Publish the approved revision at `publish_at` (editors); replaces a schedule."""
+        if_match = if_match_header()
+        article = operations.schedule(get_article(article_id), if_match, current_user(), **args)
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/unschedule")
+class Unschedule(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(UnscheduleSchema, required=False)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Cancel the scheduled publication; the approval stays (editors)."""
+        if_match = if_match_header()
+        article = operations.unschedule(
+            get_article(article_id), if_match, current_user(), (args or {}).get("reason")
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/withdraw")
+class Withdraw(MethodView):
+    @auth_required()
+    @_action_doc
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    def post(self, args, article_id):
+        """Kill the published story, with a reason (editors). A kill is final."""
+        if_match = if_match_header()
+        article = operations.withdraw(
+            get_article(article_id), if_match, current_user(), args["reason"]
+        )
+        return _with_etag(article)
+
+
+@blp.route(f"/<{ID}:article_id>/actions")
+class AllowedActions(MethodView):
+    @auth_required()
+    @blp.response(200, AllowedActionsSchema)
+    def get(self, article_id):
+        """The workflow actions you may take on the article now."""
+        article = get_article(article_id)
+        return {
+            "status": article.status,
+            "allowed_actions": operations.allowed_for(article, current_user()),
+        }
+
+
+@blp.route(f"/<{ID}:article_id>/history")
+class History(MethodView):
+    @auth_required()
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, AuditPageSchema)
+    def get(self, article_id, page, per_page):
+        """Everything done to the article, newest first. Append-only: read, never written."""
+        return paginate(operations.history_query(get_article(article_id)), page, per_page)
+
+
+@blp.route(f"/<{ID}:article_id>/versions")
+class Versions(MethodView):
+    @auth_required()
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, VersionPageSchema)
+    def get(self, article_id, page, per_page):
+        """The article's public versions, newest first."""
+        return paginate(operations.versions_query(get_article(article_id)), page, per_page)
