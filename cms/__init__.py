@@ -70,11 +70,13 @@ def _register_blueprints(app: Flask, api) -> None:
     from cms.articles.views import blp as articles_blp
     from cms.auth.views import auth_blp, users_blp
     from cms.core.views import blp as core_blp
+    from cms.ingest.views import blp as ingest_blp
     from cms.workflow.views import blp as workflow_blp
 
     api.register_blueprint(auth_blp)
     api.register_blueprint(users_blp)
     api.register_blueprint(articles_blp)
+    api.register_blueprint(ingest_blp)
     api.register_blueprint(workflow_blp)
     app.register_blueprint(core_blp)
 

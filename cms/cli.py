@@ -46,6 +46,42 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
     click.echo(f"created user {user.id} <{user.email}> with role {user.role.value}")
 
 
+@cms_cli.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def ingest_command(files: tuple[str, ...]) -> None:
+    """Turn wire copy FILES into draft articles (one unit of work per file).
+
+    Exits with status 1 if any file could not be ingested; the others are kept.
+    """
+    from pathlib import Path
+
+    from cms.ingest.operations import ingest_copy, wire_desk_user
+
+    failed = False
+    for name in files:
+        path = Path(name)
+        try:
+            result = ingest_copy(path.read_bytes(), wire_desk_user())
+        except Problem as problem:
+            db.session.rollback()
+            click.echo(f"{path.name}: error: {problem.description}", err=True)
+            failed = True
+            continue
+        db.session.commit()
+        article = result.article
+        if result.duplicate:
+            outcome = f"already ingested as article {article.id}"
+        elif result.article_created:
+            outcome = f"created article {article.id} (revision {article.head_number})"
+        else:
+            outcome = f"new take: article {article.id} now at revision {article.head_number}"
+        click.echo(f"{path.name}: {outcome}")
+        for warning in result.warnings:
+            click.echo(f"{path.name}: warning: {warning}")
+    if failed:
+        sys.exit(1)
+
+
 @cms_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo newsroom (users and stories) unless it is already there."""

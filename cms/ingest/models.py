@@ -1,0 +1,37 @@
+"""What was received from the wires, and which article it became."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cms.core.types import JSONType, UTCDateTime, utcnow
+from cms.extensions import db
+
+
+class IngestedCopy(db.Model):
+    """One piece of wire copy as received: each distinct text is stored once."""
+
+    __tablename__ = "ingested_copy"
+    __table_args__ = (Index("ix_ingested_copy_take_key_received_at", "take_key", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the normalised copy: identical copy is recognised and not ingested twice.
+    copy_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The agency's id or slug for the story, when the copy carries one.
+    source_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: Normalised headline + dateline: later takes of the same story share it.
+    take_key: Mapped[str] = mapped_column(String(64))
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    #: The article revision this copy produced.
+    revision_number: Mapped[int]
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The source's own "Last Updated" stamp (text, date, datetime, timezone), as recognised.
+    source_stamp: Mapped[dict | None] = mapped_column(JSONType)
+    #: What the parser recognised: recognisers, dropped lines and warnings.
+    report: Mapped[dict] = mapped_column(JSONType)

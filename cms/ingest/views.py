@@ -1,0 +1,65 @@
+"""``POST /api/v1/ingest``: raw wire copy in, draft article out."""
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms.auth.guards import auth_required, current_user
+from cms.core.errors import UnsupportedMediaType, ValidationFailed
+from cms.ingest import operations
+from cms.ingest.schemas import IngestResultSchema
+
+blp = Blueprint(
+    "ingest",
+    __name__,
+    url_prefix="/api/v1/ingest",
+    description="Turn agency or scraped copy into draft articles.",
+)
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "text/plain": {"schema": {"type": "string"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
+def _raw_copy() -> bytes:
+    if request.mimetype == "text/plain":
+        if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType("Send wire copy as UTF-8 (charset=utf-8).")
+        return request.get_data(cache=False)
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed(
+                "Upload the copy in a form field named 'file'.",
+                errors={"files": {"file": ["Missing data for required field."]}},
+            )
+        return upload.read()
+    raise UnsupportedMediaType("Send wire copy as text/plain or as a multipart file upload.")
+
+
+@blp.route("")
+class Ingest(MethodView):
+    @auth_required()
+    @blp.doc(requestBody=REQUEST_BODY)
+    @blp.response(201, IngestResultSchema)
+    @blp.alt_response(
+        200, schema=IngestResultSchema, description="Known story: a new take or the same copy."
+    )
+    def post(self):
+        """Ingest one piece of wire copy.
+
+        A new story becomes a draft (201). A new take of a known story becomes a
+        new revision of its draft, and the very same copy changes nothing (200).
+        """
+        result = operations.ingest_copy(_raw_copy(), current_user())
+        return result, 201 if result.article_created else 200, {"ETag": result.article.etag}
