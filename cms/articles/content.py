@@ -44,6 +44,21 @@ class Document:
     keywords: tuple[str, ...] = ()
     language: str = "en"
 
+    @classmethod
+    def from_canonical(cls, data: dict[str, Any]) -> Document:
+        """Return the document whose :meth:`canonical` form is ``data``."""
+        return cls(
+            headline=data["headline"],
+            deck=data["deck"],
+            slug=data["slug"],
+            dateline=data["dateline"],
+            bylines=tuple(data["bylines"]),
+            section=data["section"],
+            keywords=tuple(data["keywords"]),
+            language=data["language"],
+            body=data["body"],
+        )
+
     def replace(self, **changes: Any) -> Document:
         """Return a copy with ``changes`` normalised and applied."""
         return dataclasses.replace(self, **normalise(changes))

@@ -8,6 +8,7 @@ the same base exactly one wins and the others get 412.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
-from cms.articles.models import Article, ArticleStatus, Body, Revision
+from cms.articles.models import Article, ArticleStatus, Body, Revision, parse_etag
 from cms.articles.rendering import render_markdown
 from cms.auth.models import User
 from cms.core.errors import Conflict, NotFound, PreconditionFailed
@@ -248,9 +250,11 @@ def _stale(article: Article) -> PreconditionFailed:
 
 
 def describe_change(before: Document, after: Document) -> str:
-    """Return a one-line summary of what changed from ``before`` to ``after``."""
-    changed = before.changed_fields(after)
-    return "Edited " + ", ".join(changed) if changed else "No change"
+    """Return a one-line summary of what changed from ``before`` to ``after``.
+
+    For example ``headline; body +12 \N{MINUS SIGN}3 words in 2 paragraphs``.
+    """
+    return diffs.summarize(diffs.diff_documents(before.canonical(), after.canonical()))
 
 
 def _write_revision(
@@ -344,10 +348,142 @@ def restore_revision(
     current = article.head.document()
     if old == current:
         return article, False
-    summary = f"Restored revision {number}"
-    changed = current.changed_fields(old)
-    summary += " (" + ", ".join(changed) + ")"
+    summary = f"Restored revision {number}: {describe_change(current, old)}"
     article = _write_revision(
         article, old, author=author, summary=summary, message=message, restored_from=number
     )
     return article, True
+
+
+@dataclass(frozen=True)
+class MergeInfo:
+    """How a merged edit came about: the base the writer edited and the head it met."""
+
+    base_revision: int
+    head_revision: int
+
+
+def merge_edit(
+    article: Article,
+    if_match: str,
+    changes: dict[str, Any],
+    author: User,
+    message: str | None = None,
+) -> tuple[Article, bool, MergeInfo | None]:
+    """Apply ``changes``, made to the revision ``if_match`` names, by a three-way merge.
+
+    When ``if_match`` is current this is :func:`edit_article`. When it names an
+    older revision, the writer's changes to that base are merged with what was
+    written since (base = the named revision, theirs = the head, yours = the
+    base with ``changes``): edits to different fields or different paragraphs
+    become one new revision. Returns the article, whether a revision was made,
+    and the merge's provenance (``None`` when no merge was needed).
+
+    Raises :class:`PreconditionFailed` when ``if_match`` names no revision of
+    the article, and :class:`MergeConflict` (409) listing the conflicting
+    fields and paragraphs with both versions.
+    """
+    named = parse_etag(if_match)
+    if if_match == article.etag or (named and named[0] == article.head_number):
+        article, created = edit_article(article, article.etag, changes, author, message)
+        return article, created, None
+    if named is None or named[0] > article.head_number:
+        raise _stale(article)
+    base = get_revision(article, named[0]).document()
+    theirs = article.head.document()
+    yours = base.replace(**changes)
+    merged, conflicts = diffs.merge_documents(
+        base.canonical(), theirs.canonical(), yours.canonical()
+    )
+    info = MergeInfo(base_revision=named[0], head_revision=article.head_number)
+    if conflicts:
+        raise MergeConflict(
+            f"Your edit of revision {info.base_revision} overlaps changes made since "
+            f"(head is revision {info.head_revision}); resolve and send again.",
+            conflicts=conflicts,
+            base_revision=info.base_revision,
+            current_revision=info.head_revision,
+            current_etag=article.etag,
+        )
+    document = Document.from_canonical(merged)
+    if document == theirs:
+        return article, False, info
+    summary = (
+        f"Merged edit of revision {info.base_revision} with revision {info.head_revision}: "
+        + describe_change(theirs, document)
+    )
+    article = _write_revision(article, document, author=author, summary=summary, message=message)
+    return article, True, info
+
+
+class MergeConflict(Conflict):
+    slug = "merge-conflict"
+
+
+def resolve_revision(article: Article, reference: str) -> int:
+    """Return the revision number that ``reference`` names for ``article``.
+
+    A reference is a number, or ``head``, ``approved`` (the approved revision)
+    or ``published`` (the live version's revision). Raises :class:`NotFound`
+    when the article has no such revision.
+    """
+    if reference == "head":
+        return article.head_number
+    if reference == "approved":
+        if article.approved_revision_number is None:
+            raise NotFound("No revision of this article is approved.")
+        return article.approved_revision_number
+    if reference == "published":
+        if article.live is None:
+            raise NotFound("This article has no published version.")
+        return article.live.revision_number
+    number = int(reference)
+    if not 1 <= number <= article.head_number:
+        raise NotFound(f"Article {article.id} has no revision {number}.")
+    return number
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    """A comparison of two revisions of one article."""
+
+    article_id: int
+    from_revision: int
+    to_revision: int
+    diff: dict[str, Any]
+
+    @property
+    def summary(self) -> str:
+        return diffs.summarize(self.diff)
+
+
+def diff_revisions(article: Article, from_ref: str | None, to_ref: str) -> RevisionDiff:
+    """Compare two revisions of ``article``, in either order.
+
+    Without ``from_ref`` the revision before ``to_ref`` is the old side.
+    Raises :class:`NotFound` for a reference that names no revision.
+    """
+    new_number = resolve_revision(article, to_ref)
+    old_number = (
+        max(new_number - 1, 1) if from_ref is None else resolve_revision(article, from_ref)
+    )
+    old = get_revision(article, old_number).document()
+    new = old if new_number == old_number else get_revision(article, new_number).document()
+    return RevisionDiff(
+        article.id, old_number, new_number, diffs.diff_documents(old.canonical(), new.canonical())
+    )
+
+
+def blame_article(article: Article) -> list[dict[str, Any]]:
+    """Say, for each paragraph of the head, the revision and author that last changed it."""
+    revisions = db.session.scalars(
+        select(Revision)
+        .where(Revision.article_id == article.id)
+        .order_by(Revision.number)
+        .options(joinedload(Revision.body))
+    ).all()
+    by_number = {revision.number: revision for revision in revisions}
+    lines = diffs.blame([(r.number, r.author, r.body.markdown) for r in revisions])
+    for line in lines:
+        line["at"] = by_number[line["revision"]].created_at
+    return lines

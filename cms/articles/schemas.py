@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from flask import current_app
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, fields, post_dump, pre_dump, validate
 
 from cms.articles.content import DOCUMENT_FIELDS, SLUG_MAX
 from cms.articles.models import ArticleStatus
@@ -167,15 +170,23 @@ class CorrectionSchema(Schema):
 class _HeadView:
     """An article seen with its head revision's document fields."""
 
-    __slots__ = ("_article",)
+    __slots__ = ("_article", "merge")
     _HEAD_FIELDS = frozenset(DOCUMENT_FIELDS)
 
-    def __init__(self, article) -> None:
+    def __init__(self, article, merge=None) -> None:
         self._article = article
+        self.merge = merge
 
     def __getattr__(self, name: str):
         source = self._article.head if name in self._HEAD_FIELDS else self._article
         return getattr(source, name)
+
+
+class MergeSchema(Schema):
+    """Present when an edit was merged with changes made since its base."""
+
+    base_revision = fields.Integer(metadata={"description": "The revision the writer edited."})
+    head_revision = fields.Integer(metadata={"description": "The head the edit was merged with."})
 
 
 class ArticleSchema(ArticleSummarySchema, DocumentSchema):
@@ -189,9 +200,27 @@ class ArticleSchema(ArticleSummarySchema, DocumentSchema):
     withdrawn_at = fields.AwareDateTime(allow_none=True)
     withdrawal_reason = fields.String(allow_none=True)
 
+    merge = fields.Nested(MergeSchema, dump_only=True)
+
     @pre_dump
     def _with_head(self, article, **_kwargs) -> _HeadView:
+        if isinstance(article, EditOutcome):
+            return _HeadView(article.article, article.merge)
         return _HeadView(article)
+
+    @post_dump
+    def _drop_absent_merge(self, data: dict, **_kwargs) -> dict:
+        if data.get("merge") is None:
+            data.pop("merge", None)
+        return data
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """An edited article and, when the edit was merged, how."""
+
+    article: Any
+    merge: Any = None
 
 
 class RevisionSummarySchema(Schema):
@@ -208,3 +237,88 @@ class RevisionSummarySchema(Schema):
 
 class RevisionSchema(RevisionSummarySchema, DocumentSchema):
     """One revision in full: who, when, why and the whole document."""
+
+
+REVISION_REFERENCE = r"^(?:[1-9][0-9]{0,9}|head|approved|published)$"
+DIFF_FORMATS = ("json", "html", "text")
+
+
+class DiffArgsSchema(Schema):
+    """Which two revisions to compare, and how to show the difference."""
+
+    from_ref = fields.String(
+        data_key="from",
+        validate=validate.Regexp(REVISION_REFERENCE),
+        metadata={"description": "A revision number, `head`, `approved` or `published`. "
+                  "Default: the revision before `to`."},
+    )  # fmt: skip
+    to_ref = fields.String(
+        data_key="to",
+        load_default="head",
+        validate=validate.Regexp(REVISION_REFERENCE),
+        metadata={"description": "As `from`. Default: `head`."},
+    )
+    format = fields.String(
+        validate=validate.OneOf(DIFF_FORMATS),
+        metadata={"description": "`json` (default), `html` or `text`; `Accept` works too."},
+    )
+
+
+class WordOpSchema(Schema):
+    op = fields.String(metadata={"enum": ["equal", "insert", "delete"]})
+    text = fields.String()
+
+
+class DiffSchema(Schema):
+    """The difference between two revisions, as operations."""
+
+    article_id = fields.Integer()
+    from_revision = fields.Integer(data_key="from")
+    to_revision = fields.Integer(data_key="to")
+    summary = fields.String()
+    fields_ = fields.List(
+        fields.Dict(),
+        attribute="diff.fields",
+        data_key="fields",
+        metadata={
+            "description": "Changed metadata fields: `{field, old, new}`; headline and deck add "
+            "`words` (word operations), dateline adds `changes` per part, bylines `changes` "
+            "(insert, delete, move, change), keywords `added`/`removed`."
+        },
+    )
+    body = fields.Dict(
+        attribute="diff.body",
+        metadata={
+            "description": "`{changed, paragraphs, separators}`: paragraph operations `equal`, "
+            "`insert`, `delete`, `change` and `move` (with `old_index`/`new_index`, `text` or "
+            "`words`); applying them to the old body gives the new body exactly."
+        },
+    )
+    stats = fields.Dict(
+        attribute="diff.stats",
+        metadata={
+            "description": "words_added, words_removed, paragraphs_changed/added/removed/moved"
+        },
+    )
+
+
+class BlameLineSchema(Schema):
+    index = fields.Integer(metadata={"description": "Paragraph index in the head body."})
+    text = fields.String()
+    revision = fields.Integer(metadata={"description": "The revision that last changed it."})
+    author = fields.Nested(AuthorSchema)
+    at = fields.AwareDateTime()
+
+
+class BlameSchema(Schema):
+    article_id = fields.Integer()
+    revision = fields.Integer(metadata={"description": "The head revision blamed."})
+    paragraphs = fields.List(fields.Nested(BlameLineSchema))
+
+
+class MergeArgsSchema(Schema):
+    merge = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Merge with changes made since the revision `If-Match` names "
+                  "instead of refusing with 412."},
+    )  # fmt: skip

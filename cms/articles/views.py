@@ -6,7 +6,7 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms.articles import operations
+from cms.articles import diffs, operations
 from cms.articles.models import Article
 from cms.articles.schemas import (
     ArticleCreateSchema,
@@ -14,11 +14,17 @@ from cms.articles.schemas import (
     ArticleSchema,
     ArticleSummarySchema,
     ArticleWriteSchema,
+    BlameSchema,
+    DiffArgsSchema,
+    DiffSchema,
+    EditOutcome,
+    MergeArgsSchema,
     RestoreSchema,
     RevisionSchema,
     RevisionSummarySchema,
 )
 from cms.auth.guards import auth_required, current_user
+from cms.core.errors import Problem
 from cms.core.http import if_match_header, require_json_body
 from cms.core.pagination import PageArgsSchema, page_schema, paginate
 from cms.core.routing import ID
@@ -89,19 +95,29 @@ class ArticleItem(MethodView):
 
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)
+    @blp.arguments(MergeArgsSchema, location="query", as_kwargs=True)
     @blp.arguments(ArticleWriteSchema)
     @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
-    def patch(self, changes, article_id):
+    def patch(self, changes, article_id, merge):
         """Edit the article: the changed fields make a new head revision.
 
         An edit that changes nothing returns the current head and stores nothing.
+        With `?merge=1`, an edit based on an older revision is merged with what
+        was written since (the response's `merge` says from which revisions);
+        overlapping edits are 409 with the conflicting fields and paragraphs.
         """
         if_match = if_match_header()
         message = changes.pop("message", None)
-        article, _created = operations.edit_article(
-            operations.get_article(article_id), if_match, changes, current_user(), message
+        article = operations.get_article(article_id)
+        if not merge:
+            article, _created = operations.edit_article(
+                article, if_match, changes, current_user(), message
+            )
+            return _with_etag(article)
+        article, _created, info = operations.merge_edit(
+            article, if_match, changes, current_user(), message
         )
-        return _with_etag(article)
+        return EditOutcome(article, info), 200, {"ETag": article.etag}
 
 
 @blp.route(f"/<{ID}:article_id>/revisions")
@@ -141,3 +157,74 @@ class RestoreRevision(MethodView):
             (options or {}).get("message"),
         )
         return _with_etag(article)
+
+
+class NotAcceptable(Problem):
+    code = 406
+
+
+#: Media types of the diff, in order of preference when the client accepts any.
+DIFF_MEDIA_TYPES = {"application/json": "json", "text/html": "html", "text/plain": "text"}
+DIFF_DOC = {
+    "responses": {
+        "200": {
+            "content": {
+                "text/html": {
+                    "schema": {"type": "string"},
+                    "description": "A safe HTML fragment with <ins>/<del>.",
+                },
+                "text/plain": {"schema": {"type": "string"}, "description": "A unified diff."},
+            }
+        }
+    }
+}
+
+
+def _diff_format(requested: str | None) -> str:
+    if requested:
+        return requested
+    if not request.accept_mimetypes:
+        return "json"
+    best = request.accept_mimetypes.best_match(list(DIFF_MEDIA_TYPES))
+    if best is None:
+        raise NotAcceptable("The diff comes as application/json, text/html or text/plain.")
+    return DIFF_MEDIA_TYPES[best]
+
+
+@blp.route(f"/<{ID}:article_id>/diff")
+class RevisionDiff(MethodView):
+    @auth_required()
+    @blp.arguments(DiffArgsSchema, location="query")
+    @blp.response(200, DiffSchema)
+    @blp.doc(**DIFF_DOC)
+    def get(self, args, article_id):
+        """Compare two revisions: metadata as structures, the body word by word.
+
+        `from` and `to` are revision numbers or `head`, `approved`, `published`,
+        in either order. `format=html|text` (or `Accept`) gives an HTML fragment
+        or a unified diff instead of JSON operations.
+        """
+        output = _diff_format(args.get("format"))
+        comparison = operations.diff_revisions(
+            operations.get_article(article_id), args.get("from_ref"), args["to_ref"]
+        )
+        if output == "html":
+            return Response(diffs.render_html(comparison.diff), mimetype="text/html")
+        if output == "text":
+            labels = (f"revision {comparison.from_revision}", f"revision {comparison.to_revision}")
+            return Response(diffs.render_text(comparison.diff, *labels), mimetype="text/plain")
+        return comparison
+
+
+@blp.route(f"/<{ID}:article_id>/blame")
+class Blame(MethodView):
+    @auth_required()
+    @blp.response(200, BlameSchema)
+    def get(self, article_id):
+        """For each paragraph of the head: the revision and author that last changed it."""
+        article = operations.get_article(article_id)
+        return {
+            "article_id": article.id,
+            "revision": article.head_number,
+            "paragraphs": operations.blame_article(article),
+        }

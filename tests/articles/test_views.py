@@ -120,7 +120,7 @@ def test_patch_makes_a_new_revision_and_etag(client, reporter, editor):
     )
     assert revision.author_id == editor.id
     assert revision.message == "New top"
-    assert revision.summary == "Edited headline"
+    assert revision.summary == "headline"
 
 
 def test_patch_that_changes_nothing_stores_nothing(client, reporter):
