@@ -1,7 +1,8 @@
 """The demo newsroom that ``make run`` loads: three staff and a few stories.
 
 The stories are invented for the demo; each has several revisions, so that the
-history, diff and restore endpoints have something to show.
+history, diff and restore endpoints have something to show. One story is
+published, one waits for review, one is a draft.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from cms.articles import operations as articles
 from cms.auth.models import User
 from cms.auth.operations import create_user
 from cms.extensions import db
+from cms.workflow import operations as workflow
 
 DEMO_USERS = (
     {
@@ -101,16 +103,22 @@ def load_demo() -> bool:
     trams, _ = articles.edit_article(
         trams, trams.etag, _TRAMS_FIX, editor, "Spell the union leader's name as she does"
     )
-    articles.edit_article(trams, trams.etag, _TRAMS_UPDATE, reporter, "Talks date; new top")
+    trams, _ = articles.edit_article(
+        trams, trams.etag, _TRAMS_UPDATE, reporter, "Talks date; new top"
+    )
+    trams = workflow.submit(trams, trams.etag, reporter)
+    trams = workflow.approve(trams, trams.etag, editor)
+    workflow.publish(trams, trams.etag, editor)
 
     harvest = articles.create_article(_HARVEST, editor)
-    articles.edit_article(
+    harvest, _ = articles.edit_article(
         harvest,
         harvest.etag,
         {"deck": "Growers expect a third fewer apricots after April frosts"},
         editor,
         "Add a deck",
     )
+    workflow.submit(harvest, harvest.etag, editor)
 
     library = articles.create_article(_LIBRARY, reporter)
     articles.edit_article(
