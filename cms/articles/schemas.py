@@ -49,15 +49,13 @@ class ArticleWriteSchema(Schema):
 
     headline = Text(validate=validate.Length(min=1, max=300))
     deck = Text(multiline=True, allow_none=True, validate=validate.Length(max=1000))
-    slug = fields.String(validate=[validate.Length(max=SLUG_MAX), validate.Regexp(SLUG_PATTERN)])
+    slug = Text(validate=[validate.Length(max=SLUG_MAX), validate.Regexp(SLUG_PATTERN)])
     body = Text(multiline=True, metadata={"description": "CommonMark; raw HTML is not rendered."})
     dateline = fields.Nested(DatelineSchema, allow_none=True)
     bylines = fields.List(fields.Nested(BylineSchema), validate=validate.Length(max=30))
     section = _short(100, allow_none=True, metadata={"example": "world"})
     keywords = fields.List(_short(100), validate=validate.Length(max=50))
-    language = fields.String(
-        validate=validate.Regexp(LANGUAGE_PATTERN), metadata={"example": "en"}
-    )
+    language = Text(validate=validate.Regexp(LANGUAGE_PATTERN), metadata={"example": "en"})
     message = Text(
         load_only=True,
         validate=validate.Length(max=500),
@@ -246,13 +244,13 @@ DIFF_FORMATS = ("json", "html", "text")
 class DiffArgsSchema(Schema):
     """Which two revisions to compare, and how to show the difference."""
 
-    from_ref = fields.String(
+    from_ref = Text(
         data_key="from",
         validate=validate.Regexp(REVISION_REFERENCE),
         metadata={"description": "A revision number, `head`, `approved` or `published`. "
                   "Default: the revision before `to`."},
     )  # fmt: skip
-    to_ref = fields.String(
+    to_ref = Text(
         data_key="to",
         load_default="head",
         validate=validate.Regexp(REVISION_REFERENCE),

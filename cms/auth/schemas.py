@@ -3,13 +3,12 @@
 from marshmallow import Schema, fields, validate
 
 from cms.auth.models import Role
+from cms.core.fields import Text
 
 
 class TokenRequestSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=1024)
-    )
+    email = Text(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
 
 
 class TokenSchema(Schema):
@@ -30,7 +29,7 @@ class UserSchema(Schema):
 
 class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     role = fields.Enum(Role, by_value=True, required=True)
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=8, max=1024)
@@ -38,6 +37,6 @@ class UserCreateSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Text(validate=validate.Length(min=1, max=200))
     role = fields.Enum(Role, by_value=True)
     is_active = fields.Boolean()

@@ -13,7 +13,7 @@ from cms.core.errors import PreconditionRequired, UnsupportedMediaType
 
 log = logging.getLogger("cms.request")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -45,7 +45,7 @@ def init_request_tracking(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request

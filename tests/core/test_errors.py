@@ -141,3 +141,19 @@ def test_a_page_past_the_end_is_empty(client, reporter):
 
     assert response.status_code == 200
     assert response.json["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "/api/v1/auth/tokens", {"email": "\u0000", "password": "x"}),
+        ("post", "/api/v1/auth/tokens", {"email": "a@b.c", "password": "\ud800"}),
+        ("get", "/api/v1/articles/1/diff?from=head%0A", None),
+        ("get", "/api/v1/articles?section=%00", None),
+    ],
+)
+def test_text_no_database_can_store_is_refused_not_a_500(client, reporter, method, path, payload):
+    factories.article(reporter)
+    response = getattr(client, method)(path, json=payload, headers=factories.auth(reporter))
+
+    _assert_problem(response, 422)
