@@ -43,7 +43,7 @@ def get_article(article_id: int) -> Article:
     article = db.session.scalar(
         select(Article)
         .where(Article.id == article_id)
-        .options(_WITH_HEAD_BODY)
+        .options(_WITH_HEAD_BODY, joinedload(Article.live), joinedload(Article.corrections))
         .execution_options(populate_existing=True)
     )
     if article is None:
