@@ -53,7 +53,12 @@ IF_MATCH_DOC = {
 }
 
 
-def _with_etag(article: Article, status: int = 200, **headers: str):
+#: The ETag header every article response carries, for the OpenAPI document.
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+
+
+def with_etag(article: Article, status: int = 200, **headers: str):
+    """Return a view result: ``article`` with its ``ETag`` (and any other ``headers``)."""
     return article, status, {"ETag": article.etag, **headers}
 
 
@@ -75,29 +80,29 @@ class Articles(MethodView):
 
     @auth_required()
     @blp.arguments(ArticleCreateSchema)
-    @blp.response(201, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(201, ArticleSchema, headers=ETAG_HEADER)
     def post(self, fields):
         """Create an article; its content becomes revision 1."""
         message = fields.pop("message", None)
         article = operations.create_article(fields, current_user(), message)
         location = url_for("articles.ArticleItem", article_id=article.id)
-        return _with_etag(article, 201, Location=location)
+        return with_etag(article, 201, Location=location)
 
 
 @blp.route(f"/<{ID}:article_id>")
 class ArticleItem(MethodView):
     @auth_required()
-    @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
     def get(self, article_id):
         """The article at its head revision. Honours `If-None-Match`."""
         article = operations.get_article(article_id)
-        return _not_modified(article.etag) or _with_etag(article)
+        return _not_modified(article.etag) or with_etag(article)
 
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)
     @blp.arguments(MergeArgsSchema, location="query", as_kwargs=True)
     @blp.arguments(ArticleWriteSchema)
-    @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
     def patch(self, changes, article_id, merge):
         """Edit the article: the changed fields make a new head revision.
 
@@ -113,7 +118,7 @@ class ArticleItem(MethodView):
             article, _created = operations.edit_article(
                 article, if_match, changes, current_user(), message
             )
-            return _with_etag(article)
+            return with_etag(article)
         article, _created, info = operations.merge_edit(
             article, if_match, changes, current_user(), message
         )
@@ -145,7 +150,7 @@ class RestoreRevision(MethodView):
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)
     @blp.arguments(RestoreSchema, required=False)
-    @blp.response(200, ArticleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
     def post(self, options, article_id, number):
         """Make a new head revision equal to revision `number`. Deletes nothing."""
         if_match = if_match_header()
@@ -156,7 +161,7 @@ class RestoreRevision(MethodView):
             current_user(),
             (options or {}).get("message"),
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 class NotAcceptable(Problem):

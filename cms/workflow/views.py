@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from cms.articles.operations import get_article
 from cms.articles.schemas import ArticleSchema
-from cms.articles.views import IF_MATCH_DOC
+from cms.articles.views import ETAG_HEADER, IF_MATCH_DOC, with_etag
 from cms.auth.guards import auth_required, current_user
 from cms.core.http import if_match_header, require_json_body
 from cms.core.pagination import PageArgsSchema, page_schema, paginate
@@ -34,7 +34,6 @@ blp.before_request(require_json_body)
 
 AuditPageSchema = page_schema(AuditEntrySchema, "AuditPage")
 VersionPageSchema = page_schema(VersionSchema, "VersionPage")
-ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 #: The problems every action may answer with, for the OpenAPI document.
 ACTION_PROBLEMS = {
     403: "Your role may not take this action.",
@@ -43,10 +42,6 @@ ACTION_PROBLEMS = {
     422: "Invalid arguments.",
     428: "If-Match is missing.",
 }
-
-
-def _with_etag(article):
-    return article, 200, {"ETag": article.etag}
 
 
 def _action_doc(view):
@@ -69,7 +64,7 @@ class Submit(MethodView):
         article = operations.submit(
             get_article(article_id), if_match, current_user(), (args or {}).get("comment")
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/approve")
@@ -89,7 +84,7 @@ class Approve(MethodView):
         article = operations.approve(
             get_article(article_id), if_match, current_user(), (args or {}).get("comment")
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/reject")
@@ -104,7 +99,7 @@ class Reject(MethodView):
         article = operations.reject(
             get_article(article_id), if_match, current_user(), args["reason"]
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/publish")
@@ -122,7 +117,7 @@ class Publish(MethodView):
         article = operations.publish(
             get_article(article_id), if_match, current_user(), **(args or {})
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/schedule")
@@ -135,7 +130,7 @@ class Schedule(MethodView):
         """Publish the approved revision at `publish_at` (editors); replaces a schedule."""
         if_match = if_match_header()
         article = operations.schedule(get_article(article_id), if_match, current_user(), **args)
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/unschedule")
@@ -150,7 +145,7 @@ class Unschedule(MethodView):
         article = operations.unschedule(
             get_article(article_id), if_match, current_user(), (args or {}).get("reason")
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/withdraw")
@@ -165,7 +160,7 @@ class Withdraw(MethodView):
         article = operations.withdraw(
             get_article(article_id), if_match, current_user(), args["reason"]
         )
-        return _with_etag(article)
+        return with_etag(article)
 
 
 @blp.route(f"/<{ID}:article_id>/actions")
