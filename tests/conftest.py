@@ -8,7 +8,6 @@ the migrations) and dropped at the end.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import flask_migrate
@@ -16,13 +15,13 @@ import pytest
 from flask import Flask, has_request_context
 from flask.globals import app_ctx, request_ctx
 from hypothesis import settings
-from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from cms import create_app
-from cms.config import engine_options, normalise_database_url
+from cms.config import engine_options
 from cms.extensions import db
 from tests import factories
+from tests.databases import scratch_postgres
 
 PG_URL = os.environ.get("CMS_TEST_DATABASE_URL")
 
@@ -40,17 +39,8 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cms.db'}"
         return
-    server = make_url(normalise_database_url(PG_URL))
-    name = f"cms_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(PG_URL, "cms_test") as url:
+        yield url
 
 
 def make_test_app(url: str, **config) -> Flask:

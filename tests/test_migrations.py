@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect, make_url
 
 from cms.extensions import db
 from tests.conftest import make_test_app
+from tests.databases import scratch_postgres
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -32,20 +32,11 @@ def test_models_match_the_migrations(app):
 @pytest.fixture
 def scratch_url(database_url, tmp_path):
     """A second, empty database of the same kind as the session's."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
+    if make_url(database_url).get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    name = f"cms_scratch_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(database_url) as scratch:
+        yield scratch
 
 
 def test_downgrade_to_base_and_upgrade_again(scratch_url):

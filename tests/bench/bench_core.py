@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 
 import flask_migrate
-from sqlalchemy import create_engine, make_url, text
 
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
-from cms.config import normalise_database_url
 from cms.extensions import db
 from tests.bench.load import run
 from tests.conftest import make_test_app
+from tests.databases import scratch_postgres
 from tests.servers import gunicorn
 
 THREADS = 8
@@ -39,17 +37,8 @@ def databases() -> Iterator[tuple[str, str]]:
     server = os.environ.get("CMS_TEST_DATABASE_URL")
     if not server:
         return
-    url = make_url(normalise_database_url(server))
-    name = f"cms_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield "postgresql", url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(server, "cms_bench") as url:
+        yield "postgresql", url
 
 
 def prepare(url: str) -> tuple[str, list[tuple[int, str]]]:
