@@ -18,11 +18,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cms import config
     from cms.core.http import configure_logging, init_request_tracking, init_unit_of_work
     from cms.core.sqlite import configure_sqlite
-    from cms.extensions import db, make_api, migrate
+    from cms.extensions import db, make_api, make_content_api, migrate
 
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.API_SETTINGS)
+    app.config.update(config.CONTENT_API_SETTINGS)
     app.config.update(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
@@ -45,7 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     api = make_api()
     api.init_app(app)
-    _register_blueprints(app, api)
+    content_api = make_content_api()
+    content_api.init_app(app)
+    _register_blueprints(app, api, content_api)
     _register_commands(app)
     return app
 
@@ -66,10 +69,12 @@ def _init_cors(app: Flask) -> None:
     )
 
 
-def _register_blueprints(app: Flask, api) -> None:
+def _register_blueprints(app: Flask, api, content_api) -> None:
     from cms.articles.views import blp as articles_blp
     from cms.auth.views import auth_blp, users_blp
     from cms.core.views import blp as core_blp
+    from cms.delivery import content_views
+    from cms.delivery.views import blp as partners_blp
     from cms.ingest.views import blp as ingest_blp
     from cms.workflow.views import blp as workflow_blp
 
@@ -78,6 +83,10 @@ def _register_blueprints(app: Flask, api) -> None:
     api.register_blueprint(articles_blp)
     api.register_blueprint(ingest_blp)
     api.register_blueprint(workflow_blp)
+    api.register_blueprint(partners_blp)
+    content_api.register_blueprint(content_views.articles_blp)
+    content_api.register_blueprint(content_views.changes_blp)
+    content_api.register_blueprint(content_views.feeds_blp)
     app.register_blueprint(core_blp)
 
 

@@ -85,14 +85,117 @@ def ingest_command(files: tuple[str, ...]) -> None:
 @cms_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo newsroom (users and stories) unless it is already there."""
-    from cms.demo import DEMO_USERS, load_demo
+    from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
 
-    created = load_demo()
+    partner_key = load_demo()
     db.session.commit()
-    click.echo("demo newsroom loaded" if created else "demo newsroom already present")
+    click.echo("demo newsroom loaded" if partner_key else "demo newsroom already present")
     click.echo("log in with (demo only; never use these passwords anywhere real):")
     for user in DEMO_USERS:
         click.echo(f"  {user['role']:<8} {user['email']:<28} {user['password']}")
+    if partner_key:
+        click.echo(f"partner {DEMO_PARTNER!r} API key (shown once): {partner_key}")
+        click.echo(
+            "  curl -H 'Authorization: Bearer <key>' http://127.0.0.1:5000/content/v1/articles"
+        )
+    else:
+        click.echo(
+            f"partner {DEMO_PARTNER!r}: its key was shown at first load; "
+            "flask --app wsgi cms rotate-partner-key issues a new one"
+        )
+
+
+def _sections(value: str | None) -> list[str] | None:
+    return None if value is None else [s for s in value.split(",") if s.strip()]
+
+
+@cms_cli.command("create-partner")
+@click.option("--name", required=True)
+@click.option(
+    "--sections", default=None, help="Comma-separated sections it receives (default: all)."
+)
+@click.option("--embargo-access", is_flag=True, help="Let it see embargoed versions.")
+@click.option("--webhook-url", default=None, help="Where to POST signed webhooks.")
+def create_partner_command(
+    name: str, sections: str | None, embargo_access: bool, webhook_url: str | None
+) -> None:
+    """Create a syndication partner; prints its API key and webhook secret, once."""
+    from cms.delivery.operations import create_partner
+
+    try:
+        partner, key = create_partner(
+            name=name,
+            sections=_sections(sections),
+            embargo_access=embargo_access,
+            webhook_url=webhook_url,
+        )
+    except Problem as problem:
+        _fail(problem)
+    db.session.commit()
+    click.echo(f"created partner {partner.id} ({partner.name})")
+    click.echo(f"API key (shown once; send as 'Authorization: Bearer <key>'): {key}")
+    click.echo(f"webhook signing secret (shown once): {partner.webhook_secret}")
+
+
+@cms_cli.command("list-partners")
+def list_partners_command() -> None:
+    """List partners with their live keys (prefixes only) and webhooks."""
+    from cms.delivery.operations import partners_query
+
+    for partner in db.session.scalars(partners_query()):
+        keys = ", ".join(k.prefix for k in partner.keys if k.revoked_at is None) or "no live key"
+        sections = ",".join(partner.sections) if partner.sections is not None else "all sections"
+        state = "active" if partner.active else "inactive"
+        click.echo(
+            f"{partner.id}\t{partner.name}\t{state}\t{sections}\t"
+            f"embargo={'yes' if partner.embargo_access else 'no'}\t"
+            f"webhook={partner.webhook_url or '-'}\tkeys: {keys}"
+        )
+
+
+@cms_cli.command("rotate-partner-key")
+@click.argument("partner")
+@click.option("--revoke-others", is_flag=True, help="Revoke the partner's older keys now.")
+def rotate_partner_key_command(partner: str, revoke_others: bool) -> None:
+    """Issue a new API key for PARTNER (name or id); older keys stay valid unless revoked."""
+    from cms.delivery.operations import find_partner, issue_key
+
+    try:
+        key, record = issue_key(find_partner(partner), revoke_others=revoke_others)
+    except Problem as problem:
+        _fail(problem)
+    db.session.commit()
+    click.echo(f"new key {record.id} ({record.prefix}…), shown once: {key}")
+
+
+@cms_cli.command("revoke-partner-key")
+@click.argument("partner")
+@click.argument("key")
+def revoke_partner_key_command(partner: str, key: str) -> None:
+    """Revoke KEY (its id or prefix) of PARTNER (name or id)."""
+    from cms.delivery.operations import find_key, find_partner, revoke_key
+
+    try:
+        found = find_partner(partner)
+        record = revoke_key(found, find_key(found, key).id)
+    except Problem as problem:
+        _fail(problem)
+    db.session.commit()
+    click.echo(f"revoked key {record.id} ({record.prefix}…) of partner {found.id}")
+
+
+@cms_cli.command("rotate-webhook-secret")
+@click.argument("partner")
+def rotate_webhook_secret_command(partner: str) -> None:
+    """Replace PARTNER's webhook signing secret; prints the new one, once."""
+    from cms.delivery.operations import find_partner, rotate_webhook_secret
+
+    try:
+        secret = rotate_webhook_secret(find_partner(partner))
+    except Problem as problem:
+        _fail(problem)
+    db.session.commit()
+    click.echo(f"new webhook signing secret (shown once): {secret}")
 
 
 @cms_cli.command("worker")
@@ -105,10 +208,11 @@ def seed_demo_command() -> None:
     help="Seconds to wait between passes.",
 )
 def worker_command(once: bool, interval: float) -> None:
-    """Run due jobs (scheduled publications): one commit per job. Safe to run several.
+    """Run due jobs: scheduled publications, embargo releases, webhook deliveries.
 
-    SIGTERM lets the job in hand finish, then stops. With ``--once`` the exit
-    status is 1 if a pass failed.
+    One commit per job (a webhook: its claim, then its outcome). Safe to run
+    several on PostgreSQL; on SQLite one is enough. SIGTERM lets the job in
+    hand finish, then stops. With ``--once`` the exit status is 1 if a pass failed.
     """
     log = logging.getLogger("cms.worker")
     stopping: list[int] = []
@@ -141,7 +245,8 @@ def _work(once: bool, interval: float, stopping: list[int], log: logging.Logger)
                 log.info(
                     "%s %s: %s %s", outcome.runner, outcome.job_id, outcome.result, outcome.detail
                 )
-                if stopping:
+                # A claimed webhook is sent before stopping (its ``then`` step).
+                if stopping and outcome.then is None:
                     break
         except Exception:
             # A broken job must not stop the worker; it is tried again on the next pass.

@@ -22,6 +22,11 @@ def _int(name: str, default: int) -> int:
     return default if value is None or value.strip() == "" else int(value)
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else float(value)
+
+
 def _list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
@@ -67,7 +72,36 @@ def from_environment(instance_path: str) -> dict:
         "CMS_LOG_LEVEL": os.environ.get("CMS_LOG_LEVEL", "INFO"),
         "CMS_INGEST_MAX_BYTES": _int("CMS_INGEST_MAX_BYTES", 1024 * 1024),
         "CMS_INGEST_TAKE_WINDOW_HOURS": _int("CMS_INGEST_TAKE_WINDOW_HOURS", 24),
+        **webhook_settings(),
     }
+
+
+def webhook_settings() -> dict:
+    """Read the delivery settings (webhooks, partner keys) from the environment.
+
+    Raises ``ValueError`` for values that cannot work: no attempt at all, a
+    non-positive timeout or backoff, or a lease not longer than the timeout
+    (a worker's claim would lapse while its request is still running).
+    """
+    settings = {
+        "CMS_WEBHOOK_MAX_ATTEMPTS": _int("CMS_WEBHOOK_MAX_ATTEMPTS", 8),
+        "CMS_WEBHOOK_TIMEOUT": _float("CMS_WEBHOOK_TIMEOUT", 10.0),
+        "CMS_WEBHOOK_BACKOFF_BASE": _float("CMS_WEBHOOK_BACKOFF_BASE", 30.0),
+        "CMS_WEBHOOK_BACKOFF_MAX": _float("CMS_WEBHOOK_BACKOFF_MAX", 3600.0),
+        "CMS_WEBHOOK_LEASE_SECONDS": _float("CMS_WEBHOOK_LEASE_SECONDS", 60.0),
+        "CMS_WEBHOOK_ALLOW_PRIVATE": _flag("CMS_WEBHOOK_ALLOW_PRIVATE"),
+        "CMS_PARTNER_KEY_CACHE_SECONDS": _float("CMS_PARTNER_KEY_CACHE_SECONDS", 5.0),
+    }
+    if settings["CMS_WEBHOOK_MAX_ATTEMPTS"] < 1:
+        raise ValueError("CMS_WEBHOOK_MAX_ATTEMPTS must be at least 1")
+    for name in ("CMS_WEBHOOK_TIMEOUT", "CMS_WEBHOOK_BACKOFF_BASE", "CMS_WEBHOOK_BACKOFF_MAX"):
+        if settings[name] <= 0:
+            raise ValueError(f"{name} must be positive")
+    if settings["CMS_WEBHOOK_LEASE_SECONDS"] <= settings["CMS_WEBHOOK_TIMEOUT"]:
+        raise ValueError("CMS_WEBHOOK_LEASE_SECONDS must be longer than CMS_WEBHOOK_TIMEOUT")
+    if settings["CMS_PARTNER_KEY_CACHE_SECONDS"] < 0:
+        raise ValueError("CMS_PARTNER_KEY_CACHE_SECONDS must not be negative")
+    return settings
 
 
 #: Settings for flask-smorest and the OpenAPI document of the editors' API.
@@ -85,5 +119,27 @@ API_SETTINGS = {
             "Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/tokens`."
         },
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    },
+}
+
+
+#: Settings of the partners' content API (``/content/v1``), read by its own
+#: flask-smorest ``Api`` (config prefix ``CONTENT_``), with its own OpenAPI document.
+CONTENT_API_SETTINGS = {
+    "CONTENT_API_TITLE": "Newsroom CMS — partners' content API",
+    "CONTENT_API_VERSION": "v1",
+    "CONTENT_OPENAPI_VERSION": "3.1.0",
+    "CONTENT_OPENAPI_URL_PREFIX": "/content/v1",
+    "CONTENT_OPENAPI_JSON_PATH": "openapi.json",
+    "CONTENT_OPENAPI_REDOC_PATH": "docs",
+    "CONTENT_OPENAPI_REDOC_URL": API_SETTINGS["OPENAPI_REDOC_URL"],
+    "CONTENT_API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Published stories for syndication partners: articles, the changes "
+            "feed, Atom / JSON Feed and IPTC ninjs. Authenticate with "
+            "`Authorization: Bearer <partner API key>`."
+        },
+        "components": {"securitySchemes": {"partnerKey": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"partnerKey": []}],
     },
 }

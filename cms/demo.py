@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from cms.articles import operations as articles
 from cms.auth.models import User
 from cms.auth.operations import create_user
+from cms.delivery.operations import create_partner
 from cms.extensions import db
 from cms.workflow import operations as workflow
 
@@ -89,13 +90,17 @@ _LIBRARY = {
 }
 
 
-def load_demo() -> bool:
-    """Create the demo users and stories if there are no users yet.
+DEMO_PARTNER = "Demo Gazette"
 
-    Returns whether anything was created. The caller commits.
+
+def load_demo() -> str | None:
+    """Create the demo users, stories and partner if there are no users yet.
+
+    Returns the demo partner's API key (shown only now), or ``None`` when the
+    demo was already there. The caller commits.
     """
     if db.session.scalar(select(func.count()).select_from(User)):
-        return False
+        return None
     staff = {spec["role"]: create_user(**spec) for spec in DEMO_USERS}
     reporter, editor = staff["reporter"], staff["editor"]
 
@@ -128,4 +133,5 @@ def load_demo() -> bool:
         reporter,
         "Add dateline",
     )
-    return True
+    _partner, key = create_partner(name=DEMO_PARTNER)
+    return key

@@ -35,3 +35,12 @@ def make_api() -> ProblemApi:
     so each app gets its own (tests build one app per database).
     """
     return ProblemApi()
+
+
+def make_content_api() -> ProblemApi:
+    """Return a new, unbound partners' content API (``/content/v1``).
+
+    A second ``Api`` with its own OpenAPI document (``/content/v1/openapi.json``),
+    configured by the ``CONTENT_``-prefixed settings (``cms.config.CONTENT_API_SETTINGS``).
+    """
+    return ProblemApi(config_prefix="CONTENT")

@@ -9,8 +9,11 @@ from cms.articles import operations as article_ops
 from cms.articles.models import Article, ArticleStatus
 from cms.auth import operations as auth_ops
 from cms.auth.models import Role, User
+from cms.delivery import operations as delivery_ops
+from cms.delivery.models import Partner
 from cms.extensions import db
 from cms.workflow import operations as workflow_ops
+from cms.workflow.models import VersionKind
 
 PASSWORD = "correct horse battery staple"
 #: Hashing with argon2 costs tens of milliseconds; every factory user shares one hash.
@@ -89,3 +92,42 @@ def published(article: Article, by: User, **options: Any) -> Article:
     result = workflow_ops.publish(article, article.etag, by, **options)
     db.session.commit()
     return result
+
+
+def updated(
+    article: Article,
+    author: User,
+    editor: User,
+    *,
+    kind: VersionKind = VersionKind.UPDATE,
+    note: str | None = None,
+    embargo_until: Any = None,
+    **changes: Any,
+) -> Article:
+    """Edit ``article`` as ``author`` with ``changes``, then approve and publish as ``kind``."""
+    article, _ = article_ops.edit_article(article, article.etag, changes, author)
+    db.session.commit()
+    options: dict[str, Any] = {"kind": kind, "note": note}
+    if embargo_until is not None:
+        options["embargo_until"] = embargo_until
+    return published(article, editor, **options)
+
+
+def withdrawn(article: Article, editor: User, reason: str = "Legal advice") -> Article:
+    """Kill ``article`` and commit."""
+    result = workflow_ops.withdraw(article, article.etag, editor, reason)
+    db.session.commit()
+    return result
+
+
+def partner(**fields: Any) -> tuple[Partner, str]:
+    """Create and commit a syndication partner; return it and its API key."""
+    fields.setdefault("name", f"Partner {next(_sequence)}")
+    created, key = delivery_ops.create_partner(**fields)
+    db.session.commit()
+    return created, key
+
+
+def partner_auth(key: str) -> dict[str, str]:
+    """Return request headers authenticating a partner by its API key."""
+    return {"Authorization": f"Bearer {key}"}

@@ -21,6 +21,8 @@ def test_seed_demo_loads_once_and_prints_the_logins(app, session):
     for user in DEMO_USERS:
         assert user["email"] in first.output
         assert user["password"] in first.output
+    assert "API key (shown once)" in first.output
+    assert "API key (shown once)" not in again.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 3
     statuses = sorted(db.session.scalars(select(Article.status)))
     assert statuses == sorted(
@@ -39,3 +41,14 @@ def test_demo_users_can_log_in(app, session, client):
             "/api/v1/auth/tokens", json={"email": user["email"], "password": user["password"]}
         )
         assert response.status_code == 201
+
+
+def test_demo_partner_sees_the_published_story(app, session, client):
+    output = app.test_cli_runner().invoke(cms_cli, ["seed-demo"]).output
+    key = output.split("API key (shown once): ")[1].split()[0]
+
+    listing = client.get("/content/v1/articles", headers={"Authorization": f"Bearer {key}"})
+
+    assert listing.status_code == 200
+    headlines = [item["headline"] for item in listing.json["items"]]
+    assert headlines == ["Ljubljana tram strike enters second day as talks stall"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from marshmallow import ValidationError, fields
 
@@ -31,3 +32,19 @@ class Text(fields.String):
         if _CONTROL.search(text) or (not self.multiline and _LINE_BREAK.search(text)):
             raise ValidationError("Contains control characters.")
         return text
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """An ISO 8601 time with an offset, loaded as an aware datetime in UTC.
+
+    Naive times are refused (they would be guesses), and so are times with no
+    UTC equivalent (year 1 or 9999 with an offset), which would otherwise
+    overflow on the way to the database.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Out of range once converted to UTC.") from None

@@ -1,1 +1,1 @@
-"""Syndication: the outbox of publication events that partners' feeds and webhooks read."""
+"""Syndication: the outbox, partners and their keys, the content API, feeds and webhooks."""

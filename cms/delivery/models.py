@@ -1,18 +1,49 @@
-"""The delivery outbox: one event per publication, update, correction and kill."""
+"""Syndication: the outbox, partners and their keys, and webhook deliveries.
+
+``DeliveryEvent`` is the outbox: one row per publication, update, correction
+and kill, written in the same transaction as the change it reports. Partners
+read it as the changes feed; the worker turns it into webhook ``Delivery``
+rows, one per (event, subscribed partner), and records each HTTP attempt.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cms.core.types import UTCDateTime, utcnow
+from cms.core.types import JSONType, UTCDateTime, utcnow
 from cms.extensions import db
 
 #: 64-bit on PostgreSQL; on SQLite only ``INTEGER`` is an alias of the rowid.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _enum(enum_class: type[enum.Enum], name: str, length: int) -> Enum:
+    """A portable enum column: a checked string, never a native PostgreSQL type."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class EventKind(enum.StrEnum):
@@ -22,6 +53,22 @@ class EventKind(enum.StrEnum):
     UPDATED = "updated"
     CORRECTED = "corrected"
     WITHDRAWN = "withdrawn"
+
+
+class Audience(enum.StrEnum):
+    """Which partners an event is for, as far as embargoes go.
+
+    An embargoed publication is told at once to partners allowed embargoed copy
+    and, when the embargo ends, to the others by a second event (a *release*)
+    with a new id, so that every partner's view of the feed is in id order.
+    """
+
+    #: Every partner (sections permitting).
+    ALL = "all"
+    #: Only partners allowed embargoed copy: a publication under embargo.
+    EMBARGO_ACCESS = "embargo_access"
+    #: Only partners not allowed embargoed copy: the release of an embargoed publication.
+    NO_EMBARGO_ACCESS = "no_embargo_access"
 
 
 class DeliveryEvent(db.Model):
@@ -34,22 +81,23 @@ class DeliveryEvent(db.Model):
     """
 
     __tablename__ = "delivery_events"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        Index("ix_delivery_events_article_id_id", "article_id", "id"),
+        # At most one release per embargoed event.
+        Index("uq_delivery_events_releases_id", "releases_id", unique=True),
+        # The embargoes still to be released, for the worker.
+        Index(
+            "ix_delivery_events_embargo_pending",
+            "embargo_until",
+            sqlite_where=text("audience = 'embargo_access' AND lifted_at IS NULL"),
+            postgresql_where=text("audience = 'embargo_access' AND lifted_at IS NULL"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[EventKind] = mapped_column(
-        Enum(
-            EventKind,
-            name="event_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda kinds: [kind.value for kind in kinds],
-        )
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind", 16))
     #: The public version published, or the one live when the story was withdrawn.
     version_number: Mapped[int] = mapped_column(Integer)
     #: The revision that version holds.
@@ -65,3 +113,150 @@ class DeliveryEvent(db.Model):
     #: The correction note or the reason for the withdrawal.
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Which partners see the event (see :class:`Audience`).
+    audience: Mapped[Audience] = mapped_column(
+        _enum(Audience, "event_audience", 20), default=Audience.ALL, server_default="all"
+    )
+    #: On a release: the embargoed event it releases. Same table, same article
+    #: (deleted together), so no foreign key that would make SQLite rebuild the table.
+    releases_id: Mapped[int | None] = mapped_column(EventId)
+    #: On an embargoed event: when the worker dealt with the end of its embargo
+    #: (wrote the release, or found it superseded or the story withdrawn).
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Partner(db.Model):
+    """A syndication customer: what it may see and where its webhooks go."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Sections the partner receives; ``None`` means every section (and stories
+    #: without one), an empty list none.
+    sections: Mapped[list[str] | None] = mapped_column(JSONType)
+    #: Whether the partner sees embargoed versions before the embargo ends.
+    embargo_access: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Where webhooks are POSTed; ``None``: the partner only pulls.
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    #: The HMAC-SHA256 key that signs webhooks. Stored as is, since the worker
+    #: must sign with it; it is shown once (at creation or rotation) and never logged.
+    webhook_secret: Mapped[str] = mapped_column(String(100))
+    #: Set when the receiver answered 410 Gone: deliveries wait until an admin
+    #: resumes the webhook (PATCH ``webhook_paused: false`` or a new ``webhook_url``).
+    webhook_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    webhook_paused_reason: Mapped[str | None] = mapped_column(String(500))
+    #: An inactive partner's keys are refused and its webhooks wait.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    keys: Mapped[list[PartnerKey]] = relationship(
+        back_populates="partner", order_by="PartnerKey.id", lazy="selectin"
+    )
+
+
+class PartnerKey(db.Model):
+    """An API key of a partner. Several may be live at once, so rotation can overlap."""
+
+    __tablename__ = "partner_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    #: The key's first characters (``nrk_`` and 8 more), shown to tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    #: SHA-256 (hex) of the whole key. Keys are 256 random bits, so a fast hash is enough.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when the key is revoked; a revoked key is refused.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    partner: Mapped[Partner] = relationship(back_populates="keys")
+
+
+class DeliveryState(enum.StrEnum):
+    """Where a webhook delivery stands."""
+
+    #: Waiting for ``next_attempt_at`` (and for the partner's earlier deliveries).
+    PENDING = "pending"
+    #: A worker has it until ``next_attempt_at`` (its lease); after that it is due again.
+    DELIVERING = "delivering"
+    #: The receiver answered 2xx.
+    DELIVERED = "delivered"
+    #: Given up: attempts exhausted, or an answer that retrying cannot change.
+    DEAD = "dead"
+
+
+class Delivery(db.Model):
+    """One event to one partner's webhook, tried until delivered or dead."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "partner_id"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_deliveries_partner_id_id", "partner_id", "id"),
+        # What the worker looks at: open deliveries, by due time and per partner in order.
+        Index(
+            "ix_deliveries_open_due",
+            "next_attempt_at",
+            sqlite_where=text("state IN ('pending', 'delivering')"),
+            postgresql_where=text("state IN ('pending', 'delivering')"),
+        ),
+        Index(
+            "ix_deliveries_open_partner_event",
+            "partner_id",
+            "event_id",
+            sqlite_where=text("state IN ('pending', 'delivering')"),
+            postgresql_where=text("state IN ('pending', 'delivering')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        EventId, ForeignKey("delivery_events.id", ondelete="CASCADE")
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    state: Mapped[DeliveryState] = mapped_column(
+        _enum(DeliveryState, "delivery_state", 16), default=DeliveryState.PENDING
+    )
+    #: Attempts made so far (including one in flight); the receiver sees the number.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``attempts`` when the delivery was last (re)queued: a manual redelivery
+    #: gives a fresh allowance of ``CMS_WEBHOOK_MAX_ATTEMPTS`` from there.
+    attempts_base: Mapped[int] = mapped_column(Integer, default=0)
+    #: Pending: when it is due. Delivering: when the worker's lease ends.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: HTTP status of the last answer, ``None`` if there was none.
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    #: Why the last attempt failed (network error, status, refused address …).
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[DeliveryEvent] = relationship(lazy="joined", innerjoin=True)
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        order_by="DeliveryAttempt.number", lazy="raise_on_sql", viewonly=True
+    )
+
+
+class DeliveryAttempt(db.Model):
+    """One finished HTTP attempt of a delivery: the delivery log."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    #: 1, 2, 3 … per delivery; the ``X-Newsroom-Attempt`` header carried it.
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    #: HTTP status of the answer, ``None`` if there was none.
+    status: Mapped[int | None] = mapped_column(Integer)
+    #: What went wrong, if anything.
+    error: Mapped[str | None] = mapped_column(String(500))
+    #: What the attempt led to: ``delivered``, ``retry`` or ``dead``.
+    outcome: Mapped[str] = mapped_column(String(16))

@@ -641,14 +641,27 @@ def record_delivery_event(**values: Any) -> DeliveryEvent:
     On PostgreSQL a transaction-wide advisory lock is taken first, so events
     are numbered in the order their transactions commit: the changes feed can
     page by id without ever skipping one committed late. (SQLite already
-    serialises writers.)
+    serialises writers.) The event's audience is set from its embargo, and a
+    webhook delivery is queued for every partner it is for, in the same
+    transaction (see ``cms.delivery.operations.fan_out``).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_KEY)))
+    # Imported here: the delivery package imports this module.
+    from cms.delivery.operations import audience_for, fan_out
+
+    lock_feed()
     event = DeliveryEvent(**values)
+    if "audience" not in values:
+        event.audience = audience_for(event)
     db.session.add(event)
     db.session.flush()
+    fan_out(event)
     return event
+
+
+def lock_feed() -> None:
+    """Take the transaction-wide lock that orders delivery events (PostgreSQL only)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_KEY)))
 
 
 # --- The worker -------------------------------------------------------------------------------
@@ -662,9 +675,14 @@ class JobOutcome:
     runner: str
     job_id: int
     #: ``done``, ``failed`` (visibly, for good), ``skipped`` (another worker had
-    #: it) or ``retry`` (left pending for the next pass).
+    #: it) or ``retry`` (left pending for the next pass); a webhook delivery
+    #: also ``claimed``, ``delivered`` or ``dead``.
     result: str
     detail: str = ""
+    #: The job's second step, run once this outcome is committed; it returns
+    #: the job's final outcome. A webhook delivery commits its claim first and
+    #: makes the HTTP call here, outside any transaction.
+    then: Callable[[], JobOutcome] | None = None
 
 
 #: A runner takes ``now`` and the ids it already tried in this pass, runs the
@@ -795,8 +813,27 @@ def _fail(job: ScheduledPublication, now: datetime, problem: str) -> None:
     log.warning("scheduled publication %s of article %s failed: %s", job.id, article.id, problem)
 
 
+def run_next_embargo_release(now: datetime, tried: set[int]) -> JobOutcome | None:
+    """Tell partners without embargo access of a version whose embargo ended (see delivery)."""
+    # Imported here: the delivery package imports this module.
+    from cms.delivery.operations import release_next_embargo
+
+    return release_next_embargo(now, tried)
+
+
+def run_next_webhook_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
+    """Claim the next due webhook delivery; its HTTP call is the outcome's ``then``."""
+    from cms.delivery.operations import claim_next_delivery
+
+    return claim_next_delivery(now, tried)
+
+
 #: The worker's job runners, run in this order on every pass.
-JOB_RUNNERS: list[JobRunner] = [run_next_scheduled_publication]
+JOB_RUNNERS: list[JobRunner] = [
+    run_next_scheduled_publication,
+    run_next_embargo_release,
+    run_next_webhook_delivery,
+]
 
 
 def run_due_jobs(now: datetime) -> Iterator[JobOutcome]:
@@ -807,6 +844,9 @@ def run_due_jobs(now: datetime) -> Iterator[JobOutcome]:
 
         for outcome in run_due_jobs(utcnow()):
             db.session.commit()
+
+    A job with a second step (``outcome.then``) yields twice: its first step,
+    then, once that is committed, its final outcome.
     """
     for runner in JOB_RUNNERS:
         tried: set[int] = set()
@@ -818,3 +858,6 @@ def run_due_jobs(now: datetime) -> Iterator[JobOutcome]:
                 break
             tried.add(outcome.job_id)
             yield outcome
+            while outcome.then is not None:
+                outcome = outcome.then()
+                yield outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cms.articles.models import ArticleStatus
-from cms.core.fields import Text
+from cms.core.fields import Text, UTCDateTime
 from cms.workflow.models import AuditAction, VersionKind
 from cms.workflow.workflow import Action
 
@@ -52,7 +52,7 @@ class PublishSchema(Schema):
         validate=validate.Length(max=2000),
         metadata={"description": "Public note; the correction text for a correction."},
     )
-    embargo_until = fields.AwareDateTime(
+    embargo_until = UTCDateTime(
         metadata={
             "description": "Partners not allowed embargoed copy see this version only from "
             "then. ISO 8601 with an offset."
@@ -61,7 +61,7 @@ class PublishSchema(Schema):
 
 
 class ScheduleSchema(PublishSchema):
-    publish_at = fields.AwareDateTime(
+    publish_at = UTCDateTime(
         required=True,
         metadata={"description": "ISO 8601 with an offset, in the future."},
     )

@@ -346,3 +346,20 @@ def test_actions_on_an_unknown_article_are_404(client, staff):
     response = _act(client, staff["editor"], 4242, "submit", '"1.1"')
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("publish", {"embargo_until": "9999-12-31T23:59:59-23:00"}),
+        ("schedule", {"publish_at": "9999-12-31T23:59:59-23:00"}),
+        ("schedule", {"publish_at": "0001-01-01T00:00:00+23:00"}),
+    ],
+)
+def test_times_beyond_utc_range_are_422_not_a_500(client, reporter, editor, staff, action, body):
+    article = factories.approved(factories.article(reporter), editor)
+
+    refused = _act(client, staff["editor"], article.id, action, article.etag, body)
+
+    assert refused.status_code == 422
+    assert refused.json["errors"]["json"]

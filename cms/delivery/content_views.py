@@ -1,0 +1,225 @@
+"""The partners' content API under ``/content/v1``, with its own OpenAPI document.
+
+Registered on the second flask-smorest ``Api`` (``cms.extensions.make_content_api``);
+the admin endpoints that manage partners are in :mod:`cms.delivery.views`, on
+the editors' API. Bodies are rendered once per version and served as bytes, so
+the views return responses and the schemas document them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.http import http_date
+
+from cms.core.routing import ID
+from cms.core.types import utcnow
+from cms.delivery import feeds, operations
+from cms.delivery.guards import current_reader, partner_required
+from cms.delivery.schemas import (
+    ArticleArgsSchema,
+    ArticleListArgsSchema,
+    ArticleListSchema,
+    ChangesArgsSchema,
+    ChangesSchema,
+    FeedArgsSchema,
+    PartnerArticleSchema,
+)
+
+JSON = "application/json"
+#: The newsroom's name, as the author of its feeds.
+NEWSROOM = "Newsroom CMS"
+CACHING = {"Cache-Control": "private, no-cache", "Vary": "Accept, Authorization"}
+CACHING_DOC = {
+    "ETag": {"schema": {"type": "string"}},
+    "Last-Modified": {"schema": {"type": "string"}},
+}
+PROBLEMS = {
+    401: "No API key, or one that is unknown or revoked.",
+    404: "No such story, or not one this partner may see.",
+    410: "The story was withdrawn: the body is the kill notice.",
+    422: "Invalid arguments.",
+}
+
+articles_blp = Blueprint(
+    "content-articles",
+    __name__,
+    url_prefix="/content/v1/articles",
+    description="Published stories: only published versions, only your sections.",
+)
+changes_blp = Blueprint(
+    "content-changes",
+    __name__,
+    url_prefix="/content/v1/changes",
+    description="Every publication, update, correction and kill, in one order.",
+)
+feeds_blp = Blueprint(
+    "content-feeds",
+    __name__,
+    url_prefix="/content/v1/feeds",
+    description="The latest stories as Atom 1.0 or JSON Feed 1.1.",
+)
+
+
+def _documented(blp: Blueprint, *statuses: int):
+    """Document the problems a content view may answer with."""
+
+    def decorate(view):
+        for status in statuses:
+            view = blp.alt_response(status, description=PROBLEMS[status])(view)
+        return view
+
+    return decorate
+
+
+def _json(data: Any, **headers: str) -> Response:
+    return Response(operations.dumps(data), mimetype=JSON, headers=headers)
+
+
+def _format(requested: str | None) -> str:
+    """Return the representation asked for by ``?format=``, else by ``Accept``."""
+    if requested is not None:
+        return requested
+    best = request.accept_mimetypes.best_match((JSON, feeds.NINJS_MEDIA_TYPE), default=JSON)
+    return operations.NINJS_FORMAT if best == feeds.NINJS_MEDIA_TYPE else operations.JSON_FORMAT
+
+
+def _conditional(etag: str, last_modified: datetime | None = None) -> Response | None:
+    """Return 304 when the request's validators match ``etag`` (or ``last_modified``).
+
+    ``If-None-Match`` wins over ``If-Modified-Since``, as RFC 9110 says.
+    """
+    headers = {"ETag": etag, **CACHING}
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified)
+    if request.if_none_match:
+        if request.if_none_match.contains_weak(etag.strip('"')):
+            return Response(status=304, headers=headers)
+        return None
+    since = request.if_modified_since
+    if (
+        last_modified is not None
+        and since is not None
+        and last_modified.replace(microsecond=0) <= since
+    ):
+        return Response(status=304, headers=headers)
+    return None
+
+
+@articles_blp.route("")
+class ContentArticles(MethodView):
+    @partner_required
+    @_documented(articles_blp, 401, 422)
+    @articles_blp.arguments(ArticleListArgsSchema(), location="query", as_kwargs=True)
+    @articles_blp.response(200, ArticleListSchema)
+    def get(self, limit, **filters):
+        """Live stories you may see, the most recently changed first.
+
+        Keyset-paginated: pass `next_cursor` as `cursor` for the next page. A
+        story that changes while you page moves to the top; to follow every
+        change, read the changes feed.
+        """
+        now = utcnow()
+        found, next_cursor = operations.list_articles(current_reader(), limit=limit, **filters)
+        items = [operations.representation(f, embargoed=f.embargoed(now)) for f in found]
+        return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
+
+
+@articles_blp.route(f"/<{ID}:article_id>")
+class ContentArticle(MethodView):
+    @partner_required
+    @_documented(articles_blp, 401, 404, 410, 422)
+    @articles_blp.arguments(ArticleArgsSchema(), location="query", as_kwargs=True)
+    @articles_blp.response(200, PartnerArticleSchema, headers=CACHING_DOC)
+    @articles_blp.alt_response(304, description="Not modified since your copy.")
+    def get(self, article_id, version=None, format=None):
+        """The story's current public version, or `?version=` an older one.
+
+        `?format=ninjs` or `Accept: application/ninjs+json` gives IPTC ninjs 2.2.
+        Honours `If-None-Match` and `If-Modified-Since`.
+        """
+        fmt = _format(format)
+        now = utcnow()
+        found = operations.find_article(current_reader(), article_id, version=version)
+        etag, last_modified = found.etag(fmt, now), found.last_modified(now)
+        not_modified = _conditional(etag, last_modified)
+        if not_modified is not None:
+            return not_modified
+        mimetype = feeds.NINJS_MEDIA_TYPE if fmt == operations.NINJS_FORMAT else JSON
+        return Response(
+            operations.article_body(found, fmt, now),
+            mimetype=mimetype,
+            headers={"ETag": etag, "Last-Modified": http_date(last_modified), **CACHING},
+        )
+
+
+@changes_blp.route("")
+class Changes(MethodView):
+    @partner_required
+    @_documented(changes_blp, 401, 422)
+    @changes_blp.arguments(ChangesArgsSchema(), location="query", as_kwargs=True)
+    @changes_blp.response(200, ChangesSchema)
+    def get(self, limit, after=None):
+        """Events after the cursor `after`, oldest first: `published`, `updated`,
+        `corrected` and `withdrawn`.
+
+        Start without `after`; then pass the `next_cursor` you were given, even
+        when `items` is empty. Replaying from the start rebuilds the set of live
+        stories and their versions (a story is live after a non-`withdrawn`
+        event, at that event's version, until a `withdrawn` one).
+        """
+        return _json(operations.changes(current_reader(), after=after, limit=limit, now=utcnow()))
+
+
+def _feed(kind: str, section: str | None, limit: int) -> Response:
+    now = utcnow()
+    found, _cursor = operations.list_articles(current_reader(), limit=limit, section=section)
+    suffix = f":{section}" if section else ""
+    info = feeds.FeedInfo(
+        id=f"tag:newsroom-cms,2026:feed:{kind}{suffix}",
+        title=NEWSROOM + (f" — {section}" if section else " — latest stories"),
+        self_url=request.url,
+        base_url=request.url_root,
+        author=NEWSROOM,
+        now=now,
+    )
+    document, etag = operations.feed_document(kind, info, found, now)
+    not_modified = _conditional(etag)
+    if not_modified is not None:
+        return not_modified
+    mimetype = "application/atom+xml" if kind == "atom" else "application/feed+json"
+    return Response(document, mimetype=mimetype, headers={"ETag": etag, **CACHING})
+
+
+@feeds_blp.route("/atom")
+class AtomFeed(MethodView):
+    @partner_required
+    @_documented(feeds_blp, 401, 422)
+    @feeds_blp.arguments(FeedArgsSchema(), location="query", as_kwargs=True)
+    @feeds_blp.response(
+        200,
+        content_type="application/atom+xml",
+        description="An Atom 1.0 feed of the latest stories you may see.",
+    )
+    def get(self, limit, section=None):
+        """Atom 1.0: each entry's `updated` is the story's "Last Updated" stamp."""
+        return _feed("atom", section, limit)
+
+
+@feeds_blp.route("/json")
+class JsonFeed(MethodView):
+    @partner_required
+    @_documented(feeds_blp, 401, 422)
+    @feeds_blp.arguments(FeedArgsSchema(), location="query", as_kwargs=True)
+    @feeds_blp.response(
+        200,
+        content_type="application/feed+json",
+        description="A JSON Feed 1.1 of the latest stories you may see.",
+    )
+    def get(self, limit, section=None):
+        """JSON Feed 1.1; newsroom details in each item's `_newsroom`."""
+        return _feed("json", section, limit)

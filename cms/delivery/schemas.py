@@ -1,0 +1,282 @@
+"""Shapes of the partner-facing content API and of the partner admin endpoints.
+
+Shape only, no rules. :class:`PartnerArticleSchema` is what partners receive:
+it is its own explicit schema, apart from the editors' ``ArticleSchema``, so
+that it changes only on purpose (bump ``operations.REPRESENTATION`` with it).
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from cms.articles.rendering import byline_text, dateline_text
+from cms.core.fields import Text, UTCDateTime
+from cms.delivery.models import DeliveryState, EventKind
+from cms.workflow.models import VersionKind
+
+ID_RANGE = validate.Range(min=1, max=2_147_483_647)
+
+
+def _short(maximum: int, **kwargs) -> Text:
+    return Text(validate=validate.Length(min=1, max=maximum), **kwargs)
+
+
+# --- Partner-facing -------------------------------------------------------------------------
+
+
+class PartnerDatelineSchema(Schema):
+    city = fields.String()
+    region = fields.String()
+    country = fields.String()
+    agency = fields.String()
+    date = fields.String(metadata={"description": "Filing date, `YYYY-MM-DD`."})
+    text = fields.Function(
+        dateline_text, metadata={"description": "AP style: `DUSHANBE, Tajikistan (Reuters) —`."}
+    )
+
+
+class PartnerBylineSchema(Schema):
+    name = fields.String()
+    role = fields.String()
+    affiliation = fields.String()
+
+
+class PartnerCorrectionSchema(Schema):
+    version = fields.Integer()
+    note = fields.String()
+    published_at = fields.AwareDateTime()
+
+
+class PartnerArticleSchema(Schema):
+    """A published version of a story, as partners see it (never a draft)."""
+
+    id = fields.Integer(metadata={"description": "The article's id."})
+    uri = fields.String(metadata={"description": "Stable identifier of the story (a tag URI)."})
+    href = fields.String(metadata={"description": "Path of this version in the content API."})
+    version = fields.Integer(metadata={"description": "Public version number: 1, 2, 3 …"})
+    kind = fields.Enum(
+        VersionKind,
+        by_value=True,
+        metadata={"description": "`first`, `update`, `minor` (typo fix) or `correction`."},
+    )
+    headline = fields.String()
+    deck = fields.String(allow_none=True)
+    slug = fields.String()
+    body = fields.String(metadata={"description": "CommonMark source."})
+    body_html = fields.String(metadata={"description": "Rendered, sanitised HTML of `body`."})
+    dateline = fields.Nested(PartnerDatelineSchema, allow_none=True)
+    bylines = fields.List(fields.Nested(PartnerBylineSchema))
+    byline_text = fields.Function(
+        lambda item: byline_text(item["bylines"]),
+        metadata={"description": "E.g. `By Jane Roe and John Doe, Reuters`."},
+    )
+    section = fields.String(allow_none=True)
+    keywords = fields.List(fields.String())
+    language = fields.String(metadata={"description": "BCP 47 tag."})
+    note = fields.String(allow_none=True, metadata={"description": "The version's public note."})
+    corrections = fields.List(
+        fields.Nested(PartnerCorrectionSchema),
+        metadata={"description": "Corrections up to this version, oldest first."},
+    )
+    published_at = fields.AwareDateTime(metadata={"description": "When this version went out."})
+    first_published_at = fields.AwareDateTime()
+    last_updated_at = fields.AwareDateTime(
+        metadata={"description": 'The public "Last Updated" stamp as of this version.'}
+    )
+    embargoed = fields.Boolean(
+        metadata={"description": "True while the embargo holds (partners with embargo access)."}
+    )
+    embargo_until = fields.AwareDateTime(allow_none=True)
+
+
+class ArticleListArgsSchema(Schema):
+    section = _short(100)
+    updated_since = UTCDateTime(
+        metadata={"description": "Only stories whose visible version appeared at or after this."},
+    )
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "`next_cursor` of the previous page."},
+    )
+
+
+class ArticleListSchema(Schema):
+    items = fields.List(fields.Nested(PartnerArticleSchema), required=True)
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}
+    )
+
+
+class ArticleArgsSchema(Schema):
+    version = fields.Integer(
+        validate=ID_RANGE, metadata={"description": "An older public version."}
+    )
+    format = fields.String(
+        validate=validate.OneOf(["json", "ninjs"]),
+        metadata={
+            "description": "`ninjs` for IPTC ninjs 2.2 (or `Accept: application/ninjs+json`)."
+        },
+    )
+
+
+class ChangesArgsSchema(Schema):
+    after = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "`next_cursor` of the previous call; absent: from the start."},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class ChangeSchema(Schema):
+    """One event of the changes feed."""
+
+    id = fields.Integer(metadata={"description": "Event id: increasing, the feed's order."})
+    kind = fields.Enum(EventKind, by_value=True)
+    article_id = fields.Integer()
+    version = fields.Integer(
+        metadata={"description": "The version published, or the one live when withdrawn."}
+    )
+    version_kind = fields.String(allow_none=True)
+    at = fields.AwareDateTime(metadata={"description": "When the event happened."})
+    section = fields.String(allow_none=True)
+    slug = fields.String()
+    note = fields.String(
+        allow_none=True, metadata={"description": "Correction note, or the kill's reason."}
+    )
+    embargoed = fields.Boolean()
+    embargo_until = fields.AwareDateTime(allow_none=True)
+    href = fields.String(
+        allow_none=True,
+        metadata={"description": "The version in the content API (not for kills)."},
+    )
+
+
+class ChangesSchema(Schema):
+    items = fields.List(fields.Nested(ChangeSchema), required=True)
+    next_cursor = fields.String(
+        required=True, metadata={"description": "Pass as `after` on the next call."}
+    )
+    has_more = fields.Boolean(
+        required=True, metadata={"description": "More events are there right now."}
+    )
+
+
+class FeedArgsSchema(Schema):
+    section = _short(100)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+# --- Admin ------------------------------------------------------------------------------------
+
+
+class PartnerKeySchema(Schema):
+    id = fields.Integer()
+    prefix = fields.String(metadata={"description": "The key's first characters."})
+    created_at = fields.AwareDateTime()
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class PartnerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    sections = fields.List(
+        fields.String(), allow_none=True, metadata={"description": "`null`: every section."}
+    )
+    embargo_access = fields.Boolean()
+    webhook_url = fields.String(allow_none=True)
+    webhook_paused_at = fields.AwareDateTime(allow_none=True)
+    webhook_paused_reason = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    keys = fields.List(fields.Nested(PartnerKeySchema))
+
+
+class PartnerCreatedSchema(PartnerSchema):
+    api_key = fields.String(
+        metadata={"description": "Shown once: send as `Authorization: Bearer <key>`."}
+    )
+    webhook_secret = fields.String(
+        metadata={"description": "Shown once: the HMAC-SHA256 key webhooks are signed with."}
+    )
+
+
+_SECTIONS = fields.List(
+    _short(100),
+    allow_none=True,
+    validate=validate.Length(max=100),
+    metadata={"example": ["world"]},
+)
+
+
+class PartnerCreateSchema(Schema):
+    name = _short(200, required=True)
+    sections = _SECTIONS
+    embargo_access = fields.Boolean(load_default=False)
+    webhook_url = fields.String(allow_none=True, validate=validate.Length(min=1, max=2000))
+
+
+class PartnerUpdateSchema(Schema):
+    name = _short(200)
+    sections = _SECTIONS
+    embargo_access = fields.Boolean()
+    webhook_url = fields.String(allow_none=True, validate=validate.Length(min=1, max=2000))
+    webhook_paused = fields.Boolean(
+        metadata={"description": "`false` resumes a webhook paused by a 410 answer."}
+    )
+    active = fields.Boolean()
+
+
+class KeyRequestSchema(Schema):
+    revoke_others = fields.Boolean(
+        load_default=False, metadata={"description": "Revoke the partner's other keys at once."}
+    )
+
+
+class IssuedKeySchema(PartnerKeySchema):
+    api_key = fields.String(metadata={"description": "Shown once."})
+
+
+class WebhookSecretSchema(Schema):
+    webhook_secret = fields.String(metadata={"description": "Shown once."})
+
+
+class DeliveryEventSchema(Schema):
+    id = fields.Integer()
+    kind = fields.Enum(EventKind, by_value=True)
+    article_id = fields.Integer()
+    version = fields.Integer(attribute="version_number")
+    created_at = fields.AwareDateTime()
+
+
+class DeliveryAttemptSchema(Schema):
+    number = fields.Integer()
+    started_at = fields.AwareDateTime()
+    duration_ms = fields.Integer()
+    status = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    outcome = fields.String(metadata={"description": "`delivered`, `retry`, `dead` or `lost`."})
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer()
+    event = fields.Nested(DeliveryEventSchema)
+    state = fields.Enum(DeliveryState, by_value=True)
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime(
+        metadata={"description": "Pending: when it is due; delivering: when the lease ends."}
+    )
+    last_attempt_at = fields.AwareDateTime(allow_none=True)
+    last_status = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class DeliveryDetailSchema(DeliverySchema):
+    attempt_log = fields.List(fields.Nested(DeliveryAttemptSchema))
+
+
+class DeliveryFilterSchema(Schema):
+    state = fields.Enum(DeliveryState, by_value=True)

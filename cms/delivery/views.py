@@ -1,0 +1,154 @@
+"""Admin endpoints for partners (``/api/v1/partners``): keys, webhooks, the delivery log.
+
+On the editors' API, for admins. The partner-facing content API is in
+:mod:`cms.delivery.content_views`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms.auth.guards import auth_required
+from cms.auth.models import Role
+from cms.core.http import require_json_body
+from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.routing import ID
+from cms.delivery import operations
+from cms.delivery.schemas import (
+    DeliveryDetailSchema,
+    DeliveryFilterSchema,
+    DeliverySchema,
+    IssuedKeySchema,
+    KeyRequestSchema,
+    PartnerCreatedSchema,
+    PartnerCreateSchema,
+    PartnerSchema,
+    PartnerUpdateSchema,
+    WebhookSecretSchema,
+)
+
+blp = Blueprint(
+    "partners",
+    __name__,
+    url_prefix="/api/v1/partners",
+    description="Syndication partners, their API keys, webhooks and deliveries (admins).",
+)
+blp.before_request(require_json_body)
+
+PartnerPageSchema = page_schema(PartnerSchema, "PartnerPage")
+DeliveryPageSchema = page_schema(DeliverySchema, "DeliveryPage")
+
+
+class _Revealed:
+    """An object seen with secrets that are shown once beside its own attributes."""
+
+    def __init__(self, wrapped: Any, **secrets: str) -> None:
+        self._wrapped = wrapped
+        self._secrets = secrets
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._secrets:
+            return self._secrets[name]
+        return getattr(self._wrapped, name)
+
+
+@blp.route("")
+class Partners(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, PartnerPageSchema)
+    def get(self, page, per_page):
+        """List partners, by name."""
+        return paginate(operations.partners_query(), page, per_page)
+
+    @auth_required(Role.ADMIN)
+    @blp.arguments(PartnerCreateSchema)
+    @blp.response(201, PartnerCreatedSchema)
+    def post(self, fields):
+        """Create a partner; the answer shows its API key and webhook secret, once."""
+        partner, key = operations.create_partner(**fields)
+        location = url_for("partners.PartnerItem", partner_id=partner.id)
+        revealed = _Revealed(partner, api_key=key, webhook_secret=partner.webhook_secret)
+        return revealed, 201, {"Location": location}
+
+
+@blp.route(f"/<{ID}:partner_id>")
+class PartnerItem(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.response(200, PartnerSchema)
+    def get(self, partner_id):
+        """One partner and its keys (their prefixes)."""
+        return operations.get_partner(partner_id)
+
+    @auth_required(Role.ADMIN)
+    @blp.arguments(PartnerUpdateSchema)
+    @blp.response(200, PartnerSchema)
+    def patch(self, changes, partner_id):
+        """Change sections, embargo access, the webhook URL, pause or deactivate."""
+        return operations.update_partner(operations.get_partner(partner_id), **changes)
+
+
+@blp.route(f"/<{ID}:partner_id>/keys")
+class PartnerKeys(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.arguments(KeyRequestSchema, required=False)
+    @blp.response(201, IssuedKeySchema)
+    def post(self, options, partner_id):
+        """Issue a new API key (rotation); older keys stay valid until revoked."""
+        partner = operations.get_partner(partner_id)
+        key, record = operations.issue_key(partner, **(options or {}))
+        return _Revealed(record, api_key=key)
+
+
+@blp.route(f"/<{ID}:partner_id>/keys/<{ID}:key_id>")
+class PartnerKeyItem(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.response(204)
+    def delete(self, partner_id, key_id):
+        """Revoke a key: it is refused from now on (other processes: within seconds)."""
+        operations.revoke_key(operations.get_partner(partner_id), key_id)
+
+
+@blp.route(f"/<{ID}:partner_id>/webhook-secret")
+class WebhookSecret(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.response(200, WebhookSecretSchema)
+    def post(self, partner_id):
+        """Replace the webhook signing secret; the answer shows the new one, once."""
+        secret = operations.rotate_webhook_secret(operations.get_partner(partner_id))
+        return {"webhook_secret": secret}
+
+
+@blp.route(f"/<{ID}:partner_id>/deliveries")
+class Deliveries(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.arguments(DeliveryFilterSchema, location="query", as_kwargs=True)
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, DeliveryPageSchema)
+    def get(self, partner_id, page, per_page, state=None):
+        """The partner's webhook deliveries, newest first; `?state=dead` for the failures."""
+        partner = operations.get_partner(partner_id)
+        return paginate(operations.deliveries_query(partner, state), page, per_page)
+
+
+@blp.route(f"/<{ID}:partner_id>/deliveries/<{ID}:delivery_id>")
+class DeliveryItem(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.response(200, DeliveryDetailSchema)
+    def get(self, partner_id, delivery_id):
+        """One delivery with every attempt: when, how long, what the receiver answered."""
+        return operations.get_delivery(operations.get_partner(partner_id), delivery_id)
+
+
+@blp.route(f"/<{ID}:partner_id>/deliveries/<{ID}:delivery_id>/redeliver")
+class Redeliver(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.alt_response(409, description="An attempt is in flight.")
+    @blp.response(200, DeliveryDetailSchema)
+    def post(self, partner_id, delivery_id):
+        """Send the delivery again (same event id), with a fresh allowance of attempts."""
+        return operations.redeliver(operations.get_partner(partner_id), delivery_id)

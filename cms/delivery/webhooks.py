@@ -1,0 +1,236 @@
+"""Sending one webhook: address checks, the HTTP POST, what the answer means, backoff.
+
+No database and no Flask: the worker (``cms.delivery.operations``) prepares
+the request, calls :func:`post` outside any transaction and records the
+:class:`Answer`.
+
+Server-side request forgery: a webhook URL is refused when its host resolves
+to a loopback, private, link-local, shared, multicast or otherwise non-global
+address (unless private addresses are allowed, as in tests and on-premises
+set-ups). The check runs when the URL is set and again before every attempt,
+and the request goes to the address that was checked, so a DNS answer that
+changes between check and connect cannot redirect it. Redirects are not
+followed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import random
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+USER_AGENT = "newsroom-cms-webhooks/1"
+MAX_URL_LENGTH = 2000
+#: Bytes of the answer read (and then ignored): receivers need not send a body.
+_READ_LIMIT = 64 * 1024
+
+Resolver = Callable[..., list]
+
+
+class RefusedUrlError(ValueError):
+    """A webhook URL that may not be used; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A checked webhook URL and the address the request will go to."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> Target:
+    """Return where ``url`` may be POSTed to.
+
+    Raises :class:`RefusedUrlError` for a scheme other than http(s), credentials in
+    the URL, a malformed port, a host that does not resolve, or (unless
+    ``allow_private``) a host with any non-global address.
+    """
+    if len(url) > MAX_URL_LENGTH:
+        raise RefusedUrlError(f"Longer than {MAX_URL_LENGTH} characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise RefusedUrlError("Not a valid URL.") from None
+    if parts.scheme not in ("http", "https"):
+        raise RefusedUrlError("Only http and https URLs are allowed.")
+    if not parts.hostname:
+        raise RefusedUrlError("The URL has no host.")
+    if parts.username is not None or parts.password is not None:
+        raise RefusedUrlError("Credentials in the URL are not allowed; signatures authenticate.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        answers = resolve(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise RefusedUrlError(f"The host {parts.hostname} does not resolve.") from None
+    addresses = list(dict.fromkeys(answer[4][0] for answer in answers))
+    if not addresses:
+        raise RefusedUrlError(f"The host {parts.hostname} does not resolve.")
+    if not allow_private:
+        for address in addresses:
+            if not _is_public(address):
+                raise RefusedUrlError(
+                    f"The host {parts.hostname} resolves to {address}, a loopback, private "
+                    "or reserved address; webhooks go to public addresses only."
+                )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(parts.scheme, parts.hostname, port, path, addresses[0])
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, whatever the host name resolves to now."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Like :class:`_PinnedHTTPConnection`; the certificate is checked for the host name."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one attempt got: a status, or an error before any status."""
+
+    status: int | None
+    error: str | None
+    duration_ms: int
+    #: Seconds the receiver asked us to wait (``Retry-After``), if it did.
+    retry_after: float | None = None
+
+
+class Verdict(StrEnum):
+    """What an answer means for the delivery."""
+
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    #: Retrying cannot help (a 4xx, a redirect, a refused address).
+    DEAD = "dead"
+    #: 410: the endpoint no longer exists; the partner's webhook is paused.
+    GONE = "gone"
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    allow_private: bool,
+    resolve: Resolver = socket.getaddrinfo,
+) -> tuple[Answer, bool]:
+    """POST ``body`` to ``url``; return the answer and whether the address was refused.
+
+    Never raises for network trouble: errors come back in the answer.
+    ``timeout`` bounds connecting and each read.
+    """
+    started = time.perf_counter()
+
+    def elapsed() -> int:
+        return round((time.perf_counter() - started) * 1000)
+
+    try:
+        target = check_url(url, allow_private=allow_private, resolve=resolve)
+    except RefusedUrlError as refused:
+        return Answer(None, f"refused: {refused}"[:500], elapsed()), True
+    pinned = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = pinned(target, timeout)
+    try:
+        connection.request(
+            "POST", target.path, body=body, headers={**headers, "User-Agent": USER_AGENT}
+        )
+        response = connection.getresponse()
+        response.read(_READ_LIMIT)
+        retry_after = parse_retry_after(response.getheader("Retry-After"))
+        return Answer(response.status, None, elapsed(), retry_after), False
+    except TimeoutError:
+        return Answer(None, f"timed out after {timeout:g}s", elapsed()), False
+    except (OSError, http.client.HTTPException) as error:
+        description = f"{type(error).__name__}: {error}".strip().rstrip(":")
+        return Answer(None, description[:500], elapsed()), False
+    finally:
+        connection.close()
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Return the seconds a ``Retry-After`` header asks for (delta or HTTP date), or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(min(int(value), 10**7))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+def verdict(answer: Answer) -> Verdict:
+    """Return what ``answer`` means: retry on network errors, 408, 429 and 5xx."""
+    status = answer.status
+    if status is None:
+        return Verdict.RETRY
+    if 200 <= status < 300:
+        return Verdict.DELIVERED
+    if status == 410:
+        return Verdict.GONE
+    if status in (408, 429) or status >= 500:
+        return Verdict.RETRY
+    return Verdict.DEAD
+
+
+def backoff(
+    attempt: int,
+    *,
+    base: float,
+    maximum: float,
+    retry_after: float | None = None,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Return the seconds to wait after failed attempt number ``attempt`` (1, 2, …).
+
+    Exponential (``base``, twice that, four times …, at most ``maximum``) with "equal
+    jitter": a random point in the upper half of the step, so that receivers
+    coming back from an outage are not hit by every worker at once. A
+    ``Retry-After`` the receiver sent is honoured up to ``maximum``.
+    """
+    step = min(maximum, base * 2.0 ** min(max(attempt - 1, 0), 62))
+    delay = step / 2 + rng() * step / 2
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, maximum))
+    return delay

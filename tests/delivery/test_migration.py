@@ -1,0 +1,85 @@
+"""Migration 0004: existing outbox rows get their audience; the downgrade keeps the rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import MetaData, Table, inspect, make_url, select, text
+
+from cms.extensions import db
+from tests.conftest import make_test_app
+from tests.databases import scratch_postgres
+
+BEFORE = "5b0c1d7e9a31"
+
+
+@pytest.fixture
+def scratch_url(database_url, tmp_path):
+    if make_url(database_url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    with scratch_postgres(database_url) as scratch:
+        yield scratch
+
+
+def _table(name: str) -> Table:
+    return Table(name, MetaData(), autoload_with=db.engine)
+
+
+def test_running_embargoes_stay_embargoed_and_the_downgrade_drops_only_releases(scratch_url):
+    app = make_test_app(scratch_url)
+    now = datetime.now(UTC)
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE)
+        with db.engine.begin() as connection:
+            connection.execute(
+                _table("users").insert(),
+                {"id": 1, "email": "a@x.test", "name": "A", "role": "editor",
+                 "password_hash": "x", "is_active": True, "created_at": now},
+            )  # fmt: skip
+            connection.execute(
+                _table("articles").insert(),
+                {"id": 1, "slug": "s", "status": "published", "head_number": 1,
+                 "lock_version": 1, "created_by_id": 1, "created_at": now, "updated_at": now},
+            )  # fmt: skip
+            common = {"article_id": 1, "version_number": 1, "revision_number": 1,
+                      "slug": "s", "created_at": now}  # fmt: skip
+            connection.execute(
+                _table("delivery_events").insert(),
+                [
+                    {**common, "id": 1, "kind": "published", "embargo_until": None},
+                    {**common, "id": 2, "kind": "updated", "embargo_until": now - timedelta(1)},
+                    {**common, "id": 3, "kind": "updated", "embargo_until": now + timedelta(1)},
+                ],
+            )
+
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            audiences = connection.execute(
+                text("SELECT id, audience FROM delivery_events ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in audiences] == [
+            (1, "all"),
+            (2, "all"),
+            (3, "embargo_access"),
+        ]
+
+        with db.engine.begin() as connection:
+            connection.execute(
+                _table("delivery_events").insert(),
+                {**common, "id": 4, "kind": "updated", "embargo_until": now - timedelta(1),
+                 "audience": "no_embargo_access", "releases_id": 2},
+            )  # fmt: skip
+
+        flask_migrate.downgrade(revision=BEFORE)
+        columns = {c["name"] for c in inspect(db.engine).get_columns("delivery_events")}
+        assert {"audience", "releases_id", "lifted_at"}.isdisjoint(columns)
+        assert "partners" not in inspect(db.engine).get_table_names()
+        with db.engine.connect() as connection:
+            ids = connection.execute(select(_table("delivery_events").c.id)).scalars().all()
+        assert sorted(ids) == [1, 2, 3]
+        flask_migrate.upgrade()
+        flask_migrate.check()
+        db.engine.dispose()

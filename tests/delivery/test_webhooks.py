@@ -1,0 +1,173 @@
+"""The webhook sender: address checks, one POST to a real receiver, verdicts, backoff."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from cms.delivery import webhooks
+from cms.delivery.webhooks import RefusedUrlError, Verdict
+from tests.servers import free_port
+
+
+def resolver(*addresses: str):
+    """A stand-in DNS that answers ``addresses`` for any host."""
+
+    def resolve(host, port, type=0):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.1",
+        "169.254.169.254",  # cloud metadata
+        "100.64.0.1",  # carrier-grade NAT
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+    ],
+)
+def test_private_and_reserved_addresses_are_refused(address):
+    with pytest.raises(RefusedUrlError, match="public addresses only"):
+        webhooks.check_url(
+            "https://hooks.example.com/x", allow_private=False, resolve=resolver(address)
+        )
+
+
+def test_a_host_with_any_private_address_is_refused():
+    with pytest.raises(RefusedUrlError):
+        webhooks.check_url(
+            "https://hooks.example.com/x",
+            allow_private=False,
+            resolve=resolver("93.184.215.14", "10.0.0.1"),
+        )
+
+
+def test_a_public_address_is_allowed_and_pinned():
+    target = webhooks.check_url(
+        "https://hooks.example.com:8443/in?partner=1",
+        allow_private=False,
+        resolve=resolver("93.184.215.14"),
+    )
+
+    assert (target.scheme, target.host, target.port) == ("https", "hooks.example.com", 8443)
+    assert (target.path, target.address) == ("/in?partner=1", "93.184.215.14")
+
+
+def test_private_addresses_are_allowed_when_configured():
+    target = webhooks.check_url("http://127.0.0.1:9/x", allow_private=True)
+
+    assert target.address == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.com/x", "Only http and https"),
+        ("file:///etc/passwd", "Only http and https"),
+        ("http:///nohost", "no host"),
+        ("https://user:pw@example.com/", "Credentials"),
+        ("http://example.com:99999/", "Not a valid URL"),
+        ("https://" + "a" * 2001, "Longer than"),
+        ("https://no-such-host.invalid/", "does not resolve"),
+    ],
+)
+def test_malformed_urls_are_refused(url, reason):
+    with pytest.raises(RefusedUrlError, match=reason):
+        webhooks.check_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (200, Verdict.DELIVERED),
+        (204, Verdict.DELIVERED),
+        (301, Verdict.DEAD),
+        (400, Verdict.DEAD),
+        (401, Verdict.DEAD),
+        (404, Verdict.DEAD),
+        (408, Verdict.RETRY),
+        (410, Verdict.GONE),
+        (429, Verdict.RETRY),
+        (500, Verdict.RETRY),
+        (503, Verdict.RETRY),
+        (None, Verdict.RETRY),
+    ],
+)
+def test_verdicts(status, verdict):
+    assert webhooks.verdict(webhooks.Answer(status, None, 1)) == verdict
+
+
+def test_backoff_doubles_with_jitter_in_the_upper_half_and_is_capped():
+    for attempt, step in [(1, 10), (2, 20), (3, 40), (4, 80)]:
+        low = webhooks.backoff(attempt, base=10, maximum=1000, rng=lambda: 0.0)
+        high = webhooks.backoff(attempt, base=10, maximum=1000, rng=lambda: 0.999999)
+        assert low == step / 2
+        assert step / 2 < high < step
+    assert webhooks.backoff(60, base=10, maximum=300, rng=lambda: 1.0) == 300
+    assert webhooks.backoff(10_000, base=10, maximum=300, rng=lambda: 0.0) == 150
+
+
+def test_backoff_honours_retry_after_up_to_the_maximum():
+    assert webhooks.backoff(1, base=1, maximum=100, retry_after=30, rng=lambda: 0) == 30
+    assert webhooks.backoff(1, base=1, maximum=100, retry_after=10**6, rng=lambda: 0) == 100
+
+
+def test_retry_after_as_seconds_or_http_date():
+    assert webhooks.parse_retry_after("120") == 120
+    assert webhooks.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10
+    assert webhooks.parse_retry_after("soon") is None
+    assert webhooks.parse_retry_after(None) is None
+
+
+def test_post_delivers_to_a_real_receiver(receiver):
+    receiver.secret = "s"
+    receiver.answer(204)
+    headers = {"X-Newsroom-Timestamp": "1", "X-Newsroom-Signature": "v1=x"}
+
+    answer, refused = webhooks.post(receiver.url, b"{}", headers, timeout=2, allow_private=True)
+
+    assert not refused
+    # The receiver refuses the bad signature: what matters here is the round trip.
+    assert answer.status == 401
+    assert answer.error is None
+    [request] = receiver.requests
+    assert request.path == "/hooks/newsroom"
+    assert request.headers["User-Agent"] == webhooks.USER_AGENT
+
+
+def test_post_reports_a_receiver_that_is_down():
+    url = f"http://127.0.0.1:{free_port()}/hook"
+
+    answer, refused = webhooks.post(url, b"{}", {}, timeout=1, allow_private=True)
+
+    assert (answer.status, refused) == (None, False)
+    assert "ConnectionRefused" in answer.error
+    assert webhooks.verdict(answer) == Verdict.RETRY
+
+
+def test_post_times_out_on_a_slow_receiver(receiver):
+    receiver.delay = 1.0
+
+    answer, _ = webhooks.post(receiver.url, b"{}", {}, timeout=0.2, allow_private=True)
+
+    assert answer.status is None
+    assert answer.error == "timed out after 0.2s"
+
+
+def test_post_refuses_a_private_address_without_connecting(receiver):
+    answer, refused = webhooks.post(receiver.url, b"{}", {}, timeout=1, allow_private=False)
+
+    assert refused
+    assert answer.error.startswith("refused: ")
+    assert receiver.requests == []

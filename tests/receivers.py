@@ -1,0 +1,163 @@
+"""A real webhook receiver on 127.0.0.1 for tests: verifies signatures, records, misbehaves.
+
+It answers 200 by default; a test can make it answer other statuses, slowly,
+or hang until released, and it refuses (401) any request whose signature does
+not verify with its secret, as a partner's endpoint would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from cms.delivery import signing
+
+
+@dataclass
+class Received:
+    """One request the receiver got (recorded on arrival) and what it answers."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    status: int
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def event_id(self) -> int:
+        return int(self.headers[signing.EVENT_ID_HEADER])
+
+    @property
+    def attempt(self) -> int:
+        return int(self.headers[signing.ATTEMPT_HEADER])
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A threaded HTTP server that plays a partner's webhook endpoint."""
+
+    def __init__(self) -> None:
+        #: The partner's webhook secret; requests that do not verify get 401.
+        self.secret: str | None = None
+        #: Status answered when nothing is scripted.
+        self.status = 200
+        #: Seconds to wait before answering.
+        self.delay = 0.0
+        self.requests: list[Received] = []
+        self._script: deque[int] = deque()
+        self._released = threading.Event()
+        self._released.set()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        # A short poll interval: shutting down waits for the next poll.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/hooks/newsroom"
+
+    def answer(self, *statuses: int) -> None:
+        """Answer the next requests with ``statuses``, one each, then :attr:`status`."""
+        with self._lock:
+            self._script.extend(statuses)
+
+    def hang(self) -> None:
+        """Hold every request (unanswered) until :meth:`release`."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait_for(self, condition: Callable[[list[Received]], bool], timeout: float = 20) -> None:
+        """Wait until ``condition(requests)`` holds; raise ``AssertionError`` after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self.requests):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"receiver: condition not met; got {self.summary()}")
+                self._changed.wait(left)
+
+    def summary(self) -> list[tuple[int, int, int]]:
+        """``(event id, attempt, status answered)`` of every request so far."""
+        return [(r.event_id, r.attempt, r.status) for r in self.requests]
+
+    def start(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._released.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def _respond(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length)
+        headers = dict(handler.headers.items())
+        verified = self.secret is not None and signing.verify(
+            self.secret,
+            handler.headers.get(signing.TIMESTAMP_HEADER),
+            handler.headers.get(signing.SIGNATURE_HEADER),
+            body,
+            now=time.time(),
+        )
+        with self._lock:
+            status = self._script.popleft() if self._script else self.status
+        if not verified:
+            status = 401
+        with self._changed:
+            self.requests.append(Received(handler.path, headers, body, verified, status))
+            self._changed.notify_all()
+        # Held (or slow) before answering, like a receiver stuck on its database.
+        self._released.wait(timeout=60)
+        if self.delay:
+            time.sleep(self.delay)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Length", "2")
+            handler.end_headers()
+            handler.wfile.write(b"ok")
+        except OSError:
+            pass  # the sender gave up (timeout) or was killed
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                receiver._respond(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+@contextlib.contextmanager
+def running() -> Iterator[Receiver]:
+    """A receiver on a free loopback port until the block ends."""
+    receiver = Receiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
