@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 
 from cms.articles.models import Article, ArticleStatus
 from cms.articles.operations import ensure_current, get_article, get_revision, swap_state
@@ -138,26 +138,6 @@ def approval_in_force(article: Article) -> Approval | None:
     if approval is None or approval.revision_number != article.approved_revision_number:
         return None
     return approval
-
-
-def partner_version(
-    article_id: int, *, now: datetime, embargoed_ok: bool = False
-) -> Version | None:
-    """Return the newest version partners may see at ``now``, or ``None``.
-
-    A version under embargo is shown only when ``embargoed_ok`` (a partner
-    allowed embargoed copy); others see the version before it, if any. Nothing
-    is shown of a withdrawn article.
-    """
-    status = db.session.scalar(select(Article.status).where(Article.id == article_id))
-    if status is None or status == ArticleStatus.WITHDRAWN:
-        return None
-    statement = select(Version).where(Version.article_id == article_id)
-    if not embargoed_ok:
-        statement = statement.where(
-            or_(Version.embargo_until.is_(None), Version.embargo_until <= now)
-        )
-    return db.session.scalar(statement.order_by(Version.number.desc()).limit(1))
 
 
 # --- Checks -----------------------------------------------------------------------------------

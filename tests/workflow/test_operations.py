@@ -11,7 +11,7 @@ from cms.articles import operations as article_ops
 from cms.articles.models import ArticleStatus
 from cms.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from cms.core.types import utcnow
-from cms.delivery.models import DeliveryEvent, EventKind
+from cms.delivery.models import Audience, DeliveryEvent, EventKind
 from cms.extensions import db
 from cms.workflow import operations as ops
 from cms.workflow.models import Approval, AuditAction, AuditEntry, Version, VersionKind
@@ -347,11 +347,9 @@ def test_an_embargoed_version_is_shown_only_to_partners_allowed_embargoed_copy(
     lifted = now + timedelta(hours=3)
     article = factories.published(factories.article(reporter), editor, embargo_until=lifted)
 
-    assert ops.partner_version(article.id, now=now) is None
-    assert ops.partner_version(article.id, now=now, embargoed_ok=True).number == 1
-    assert ops.partner_version(article.id, now=lifted).number == 1
     [event] = _events(article.id)
     assert event.embargo_until == lifted
+    assert event.audience is Audience.EMBARGO_ACCESS
 
 
 def test_an_embargoed_update_leaves_the_previous_version_showing(session, reporter, editor):
@@ -366,8 +364,9 @@ def test_an_embargoed_update_leaves_the_previous_version_showing(session, report
         embargo_until=now + timedelta(hours=1),
     )
 
-    assert ops.partner_version(article.id, now=now).number == 1
-    assert ops.partner_version(article.id, now=now, embargoed_ok=True).number == 2
+    first, update = _events(article.id)
+    assert (first.version_number, first.audience) == (1, Audience.ALL)
+    assert (update.version_number, update.audience) == (2, Audience.EMBARGO_ACCESS)
 
 
 def test_an_embargo_must_end_in_the_future(session, reporter, editor):
@@ -377,11 +376,12 @@ def test_an_embargo_must_end_in_the_future(session, reporter, editor):
     assert "embargo_until" in refused.value.extensions["errors"]["json"]
 
 
-def test_partners_see_nothing_of_a_withdrawn_story(session, reporter, editor):
+def test_a_kill_is_told_to_every_partner(session, reporter, editor):
     article = factories.published(factories.article(reporter), editor)
     ops.withdraw(article, article.etag, editor, "Killed")
 
-    assert ops.partner_version(article.id, now=utcnow(), embargoed_ok=True) is None
+    kill = _events(article.id)[-1]
+    assert (kill.kind, kill.audience, kill.note) == ("withdrawn", Audience.ALL, "Killed")
 
 
 # --- The outbox and the history ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from cms.articles.models import ArticleStatus
 from cms.auth.models import Role
 from cms.core.errors import PreconditionFailed
 from cms.core.types import utcnow
-from cms.delivery.models import DeliveryEvent
+from cms.delivery.models import Audience, DeliveryEvent
 from cms.extensions import db
 from cms.workflow import operations as ops
 from cms.workflow.models import (
@@ -249,9 +249,11 @@ def test_a_scheduled_first_publication_with_an_embargo(session, reporter, editor
 
     _run(publish_at)
 
-    assert ops.partner_version(article.id, now=publish_at) is None
-    assert ops.partner_version(article.id, now=publish_at, embargoed_ok=True).number == 1
-    assert ops.partner_version(article.id, now=embargo).number == 1
+    [event] = db.session.scalars(
+        select(DeliveryEvent).where(DeliveryEvent.article_id == article.id)
+    ).all()
+    assert (event.version_number, event.embargo_until) == (1, embargo)
+    assert event.audience is Audience.EMBARGO_ACCESS
     article = article_ops.get_article(article.id)
     assert article.first_published_at == publish_at
 
