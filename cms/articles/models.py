@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from cms.articles.content import Document
 from cms.auth.models import User
-from cms.core.types import JSONType, UTCDateTime, utcnow
+from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 from cms.extensions import db
 
 # Article's ``live`` and ``corrections`` relationships name the workflow's
@@ -70,14 +69,7 @@ class Article(db.Model):
     #: The head revision's section, kept here for filtering lists.
     section: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[ArticleStatus] = mapped_column(
-        Enum(
-            ArticleStatus,
-            name="article_status",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda statuses: [s.value for s in statuses],
-        ),
+        enum_type(ArticleStatus, "article_status"),
         default=ArticleStatus.DRAFT,
         index=True,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, true
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cms.core.types import UTCDateTime, utcnow
+from cms.core.types import UTCDateTime, enum_type, utcnow
 from cms.extensions import db
 
 
@@ -30,16 +30,7 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     #: Display name, used for bylines and in revision histories.
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="user_role",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda roles: [role.value for role in roles],
-        )
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
     #: argon2id hash of the password (PHC string format).
     password_hash: Mapped[str] = mapped_column(String(255))
     #: Inactive users can neither log in nor use their existing tokens.

@@ -1,13 +1,27 @@
 """Column types and time helpers shared by all models."""
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, Enum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 #: JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def enum_type(enum_class: type[enum.Enum], name: str, length: int = 16) -> Enum:
+    """A portable enum column storing member values: a checked string, never a
+    native PostgreSQL type (which migrations would have to create and drop)."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 def utcnow() -> datetime:

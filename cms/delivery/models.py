@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,23 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cms.core.types import JSONType, UTCDateTime, utcnow
+from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 from cms.extensions import db
 
 #: 64-bit on PostgreSQL; on SQLite only ``INTEGER`` is an alias of the rowid.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def _enum(enum_class: type[enum.Enum], name: str, length: int) -> Enum:
-    """A portable enum column: a checked string, never a native PostgreSQL type."""
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class EventKind(enum.StrEnum):
@@ -97,7 +84,7 @@ class DeliveryEvent(db.Model):
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind", 16))
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind, "event_kind", 16))
     #: The public version published, or the one live when the story was withdrawn.
     version_number: Mapped[int] = mapped_column(Integer)
     #: The revision that version holds.
@@ -115,7 +102,7 @@ class DeliveryEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Which partners see the event (see :class:`Audience`).
     audience: Mapped[Audience] = mapped_column(
-        _enum(Audience, "event_audience", 20), default=Audience.ALL, server_default="all"
+        enum_type(Audience, "event_audience", 20), default=Audience.ALL, server_default="all"
     )
     #: On a release: the embargoed event it releases. Same table, same article
     #: (deleted together), so no foreign key that would make SQLite rebuild the table.
@@ -219,7 +206,7 @@ class Delivery(db.Model):
     )
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     state: Mapped[DeliveryState] = mapped_column(
-        _enum(DeliveryState, "delivery_state", 16), default=DeliveryState.PENDING
+        enum_type(DeliveryState, "delivery_state", 16), default=DeliveryState.PENDING
     )
     #: Attempts made so far (including one in flight); the receiver sees the number.
     attempts: Mapped[int] = mapped_column(Integer, default=0)

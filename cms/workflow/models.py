@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -22,20 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms.auth.models import User
-from cms.core.types import JSONType, UTCDateTime, utcnow
+from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 from cms.extensions import db
-
-
-def _enum(enum_class: type[enum.Enum], name: str, length: int) -> Enum:
-    """A portable enum column: a checked string, never a native PostgreSQL type."""
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 def _revision_reference(column: str) -> ForeignKeyConstraint:
@@ -132,7 +119,7 @@ class Version(db.Model):
     revision_number: Mapped[int] = mapped_column(Integer)
     #: The revision's content hash, equal to the approval's.
     content_hash: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[VersionKind] = mapped_column(_enum(VersionKind, "version_kind", 16))
+    kind: Mapped[VersionKind] = mapped_column(enum_type(VersionKind, "version_kind", 16))
     #: The public note: the correction text for a correction, optional otherwise.
     note: Mapped[str | None] = mapped_column(Text)
     #: Until this instant, partner-facing output shows this version only to
@@ -173,11 +160,11 @@ class ScheduledPublication(db.Model):
     approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"))
     #: When to publish; a worker that was down at that time catches up.
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    kind: Mapped[VersionKind] = mapped_column(_enum(VersionKind, "version_kind", 16))
+    kind: Mapped[VersionKind] = mapped_column(enum_type(VersionKind, "version_kind", 16))
     note: Mapped[str | None] = mapped_column(Text)
     embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[ScheduleState] = mapped_column(
-        _enum(ScheduleState, "schedule_state", 16), default=ScheduleState.PENDING
+        enum_type(ScheduleState, "schedule_state", 16), default=ScheduleState.PENDING
     )
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -199,7 +186,7 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action", 32))
+    action: Mapped[AuditAction] = mapped_column(enum_type(AuditAction, "audit_action", 32))
     #: Who acted; for a scheduled publication, the editor who scheduled it.
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
