@@ -15,6 +15,7 @@ import pytest
 from flask import Flask, has_request_context
 from flask.globals import app_ctx, request_ctx
 from hypothesis import settings
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from cms import create_app
@@ -54,6 +55,16 @@ def make_test_app(url: str, **config) -> Flask:
             **config,
         }
     )
+
+
+@pytest.fixture
+def scratch_url(database_url, tmp_path) -> Iterator[str]:
+    """A second, empty database of the same kind as the session's (for migration tests)."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    with scratch_postgres(database_url) as scratch:
+        yield scratch
 
 
 @pytest.fixture(scope="session")

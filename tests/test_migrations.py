@@ -8,11 +8,10 @@ import flask_migrate
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect
 
 from cms.extensions import db
 from tests.conftest import make_test_app
-from tests.databases import scratch_postgres
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -27,16 +26,6 @@ def test_there_is_a_single_head():
 def test_models_match_the_migrations(app):
     with app.app_context():
         flask_migrate.check()  # raises when autogenerate would find differences
-
-
-@pytest.fixture
-def scratch_url(database_url, tmp_path):
-    """A second, empty database of the same kind as the session's."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    with scratch_postgres(database_url) as scratch:
-        yield scratch
 
 
 def test_downgrade_to_base_and_upgrade_again(scratch_url):

@@ -5,23 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import flask_migrate
-import pytest
-from sqlalchemy import MetaData, Table, inspect, make_url, select, text
+from sqlalchemy import MetaData, Table, inspect, select, text
 
 from cms.extensions import db
 from tests.conftest import make_test_app
-from tests.databases import scratch_postgres
 
 BEFORE = "5b0c1d7e9a31"
-
-
-@pytest.fixture
-def scratch_url(database_url, tmp_path):
-    if make_url(database_url).get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    with scratch_postgres(database_url) as scratch:
-        yield scratch
 
 
 def _table(name: str) -> Table:
