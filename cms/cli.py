@@ -7,13 +7,28 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
+from cms.auth.operations import create_user
 from cms.core.errors import Problem
 from cms.core.sqlite import writing
+from cms.core.types import utcnow
+from cms.delivery.operations import (
+    create_partner,
+    find_key,
+    find_partner,
+    issue_key,
+    partners_query,
+    revoke_key,
+    rotate_webhook_secret,
+)
+from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
 from cms.extensions import db
+from cms.ingest.operations import ingest_copy, wire_desk_user
+from cms.jobs import run_pass
 
 
 @click.group("cms", cls=AppGroup)
@@ -36,7 +51,6 @@ def _fail(problem: Problem) -> None:
 @click.option("--password", required=True)
 def create_user_command(email: str, name: str, role: str, password: str) -> None:
     """Create a newsroom user."""
-    from cms.auth.operations import create_user
 
     try:
         user = create_user(email=email, name=name, role=role, password=password)
@@ -53,9 +67,6 @@ def ingest_command(files: tuple[str, ...]) -> None:
 
     Exits with status 1 if any file could not be ingested; the others are kept.
     """
-    from pathlib import Path
-
-    from cms.ingest.operations import ingest_copy, wire_desk_user
 
     failed = False
     for name in files:
@@ -85,7 +96,6 @@ def ingest_command(files: tuple[str, ...]) -> None:
 @cms_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo newsroom (users and stories) unless it is already there."""
-    from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
 
     partner_key = load_demo()
     db.session.commit()
@@ -120,7 +130,6 @@ def create_partner_command(
     name: str, sections: str | None, embargo_access: bool, webhook_url: str | None
 ) -> None:
     """Create a syndication partner; prints its API key and webhook secret, once."""
-    from cms.delivery.operations import create_partner
 
     try:
         partner, key = create_partner(
@@ -140,7 +149,6 @@ def create_partner_command(
 @cms_cli.command("list-partners")
 def list_partners_command() -> None:
     """List partners with their live keys (prefixes only) and webhooks."""
-    from cms.delivery.operations import partners_query
 
     for partner in db.session.scalars(partners_query()):
         keys = ", ".join(k.prefix for k in partner.keys if k.revoked_at is None) or "no live key"
@@ -158,7 +166,6 @@ def list_partners_command() -> None:
 @click.option("--revoke-others", is_flag=True, help="Revoke the partner's older keys now.")
 def rotate_partner_key_command(partner: str, revoke_others: bool) -> None:
     """Issue a new API key for PARTNER (name or id); older keys stay valid unless revoked."""
-    from cms.delivery.operations import find_partner, issue_key
 
     try:
         key, record = issue_key(find_partner(partner), revoke_others=revoke_others)
@@ -173,7 +180,6 @@ def rotate_partner_key_command(partner: str, revoke_others: bool) -> None:
 @click.argument("key")
 def revoke_partner_key_command(partner: str, key: str) -> None:
     """Revoke KEY (its id or prefix) of PARTNER (name or id)."""
-    from cms.delivery.operations import find_key, find_partner, revoke_key
 
     try:
         found = find_partner(partner)
@@ -188,7 +194,6 @@ def revoke_partner_key_command(partner: str, key: str) -> None:
 @click.argument("partner")
 def rotate_webhook_secret_command(partner: str) -> None:
     """Replace PARTNER's webhook signing secret; prints the new one, once."""
-    from cms.delivery.operations import find_partner, rotate_webhook_secret
 
     try:
         secret = rotate_webhook_secret(find_partner(partner))
@@ -234,23 +239,12 @@ def worker_command(once: bool, interval: float) -> None:
 
 def _work(once: bool, interval: float, stopping: list[int], log: logging.Logger) -> bool:
     """Run passes until stopped (or once); return whether a pass failed."""
-    from cms.core.types import utcnow
-    from cms.workflow.operations import run_due_jobs
-
     failed = False
     while not stopping:
         try:
-            for outcome in run_due_jobs(utcnow()):
-                db.session.commit()
-                log.info(
-                    "%s %s: %s %s", outcome.runner, outcome.job_id, outcome.result, outcome.detail
-                )
-                # A claimed webhook is sent before stopping (its ``then`` step).
-                if stopping and outcome.then is None:
-                    break
+            run_pass(utcnow(), stopping=lambda: bool(stopping))
         except Exception:
             # A broken job must not stop the worker; it is tried again on the next pass.
-            db.session.rollback()
             log.exception("worker pass failed")
             failed = True
         finally:

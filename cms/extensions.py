@@ -1,4 +1,4 @@
-"""Flask extensions, created unbound and initialised by :func:`cms.create_app`."""
+"""Flask extensions, created unbound and initialised by :func:`cms.app.create_app`."""
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy

@@ -18,8 +18,9 @@ from hypothesis import settings
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from cms import create_app
+from cms.app import create_app
 from cms.config import engine_options
+from cms.delivery.models import FanOutCursor
 from cms.extensions import db
 from tests import factories
 from tests.databases import scratch_postgres
@@ -134,6 +135,8 @@ def live_db(app) -> Iterator[Flask]:
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+            # As the migrations leave it: the fan-out cursor is a single row.
+            connection.execute(FanOutCursor.__table__.insert().values(id=1, event_id=0))
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ import itertools
 from typing import Any
 
 from cms.articles import operations as article_ops
-from cms.articles.models import Article, ArticleStatus
+from cms.articles.models import Article, ArticleStatus, VersionKind
 from cms.auth import operations as auth_ops
 from cms.auth.models import Role, User
 from cms.delivery import operations as delivery_ops
 from cms.delivery.models import Partner
 from cms.extensions import db
 from cms.workflow import operations as workflow_ops
-from cms.workflow.models import VersionKind
 
 PASSWORD = "correct horse battery staple"
 #: Hashing with argon2 costs tens of milliseconds; every factory user shares one hash.

@@ -49,7 +49,15 @@ def gunicorn(
         log_path = Path(log_file.name)
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", target],
+            [
+                str(GUNICORN),
+                "--no-control-socket",  # parallel suites must not share one socket
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                target,
+            ],
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             stdout=log,
@@ -69,16 +77,17 @@ def gunicorn(
         log_path.unlink(missing_ok=True)
 
 
-def _wait_until_up(server: Server, process: subprocess.Popen, timeout: float = 30) -> None:
+def _wait_until_up(server: Server, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Wait until gunicorn answers ``/healthz``; a loaded machine may take long to start it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{server.log()}")
         try:
-            with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=2):
+            with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=10):
                 return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
+        except OSError:  # refused, reset or timed out while the workers boot
+            time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not answer in {timeout}s:\n{server.log()}")
 
 

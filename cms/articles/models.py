@@ -1,4 +1,4 @@
-"""Articles, their append-only revisions and the content-addressed bodies."""
+"""Articles, their append-only revisions, the content-addressed bodies and public versions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -22,10 +23,6 @@ from cms.auth.models import User
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 from cms.extensions import db
 
-# Article's ``live`` and ``corrections`` relationships name the workflow's
-# Version; importing it here registers it before the mappers are configured.
-from cms.workflow.models import Version
-
 
 class ArticleStatus(enum.StrEnum):
     """Where an article stands in the editorial workflow."""
@@ -35,6 +32,43 @@ class ArticleStatus(enum.StrEnum):
     APPROVED = "approved"
     PUBLISHED = "published"
     WITHDRAWN = "withdrawn"
+
+
+class PublicState(enum.StrEnum):
+    """What readers and partners see of an article, whatever its working copy's status."""
+
+    UNPUBLISHED = "unpublished"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+def public_state(status: ArticleStatus, live_version: int | None) -> PublicState:
+    """Return what readers see: nothing yet, a published version, or a withdrawal."""
+    if status == ArticleStatus.WITHDRAWN:
+        return PublicState.WITHDRAWN
+    return PublicState.PUBLISHED if live_version is not None else PublicState.UNPUBLISHED
+
+
+def revision_reference(column: str) -> ForeignKeyConstraint:
+    """A foreign key from ``(article_id, column)`` to the revision it names."""
+    return ForeignKeyConstraint(
+        ["article_id", column],
+        ["revisions.article_id", "revisions.number"],
+        ondelete="CASCADE",
+    )
+
+
+class VersionKind(enum.StrEnum):
+    """What a publication is to readers."""
+
+    #: The first publication of the story.
+    FIRST = "first"
+    #: A substantive update: moves the public "Last Updated" stamp.
+    UPDATE = "update"
+    #: A fix that changes no facts (typo, style): leaves "Last Updated" alone.
+    MINOR = "minor"
+    #: Corrects an error: needs a public correction note; moves "Last Updated".
+    CORRECTION = "correction"
 
 
 class Body(db.Model):
@@ -112,7 +146,7 @@ class Article(db.Model):
         innerjoin=True,
     )
 
-    #: The live public version (``cms.workflow.models.Version``).
+    #: The live public version.
     live: Mapped[Version | None] = relationship(
         "Version",
         primaryjoin="and_(foreign(Version.article_id) == Article.id, "
@@ -128,6 +162,11 @@ class Article(db.Model):
         order_by="Version.number",
         viewonly=True,
     )
+
+    @property
+    def public_state(self) -> PublicState:
+        """What readers see of the article now (see :func:`public_state`)."""
+        return public_state(self.status, self.live_version_number)
 
     @property
     def etag(self) -> str:
@@ -189,6 +228,45 @@ class Revision(db.Model):
             language=self.language,
             body=self.body.markdown,
         )
+
+
+class Version(db.Model):
+    """A public version of an article: what readers and partners saw from ``published_at``.
+
+    Numbered 1, 2, 3 … per article, apart from revision numbers: only
+    publications count. Rows are never changed; corrections are the versions
+    of kind ``correction``.
+    """
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("kind <> 'correction' OR note IS NOT NULL", name="correction_has_note"),
+        revision_reference("revision_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    #: 1, 2, 3 … per article, in order of publication.
+    number: Mapped[int] = mapped_column(Integer)
+    #: The revision this version published: the approved one, not necessarily the head.
+    revision_number: Mapped[int] = mapped_column(Integer)
+    #: The revision's content hash, equal to the approval's.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[VersionKind] = mapped_column(enum_type(VersionKind, "version_kind", 16))
+    #: The public note: the correction text for a correction, optional otherwise.
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Until this instant, partner-facing output shows this version only to
+    #: partners allowed embargoed copy.
+    embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The editor who published it (for a scheduled publication, who scheduled it).
+    published_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The approval this version carried out.
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"))
+
+    published_by: Mapped[User] = relationship(lazy="joined")
 
 
 def format_etag(head_number: int, lock_version: int) -> str:

@@ -22,11 +22,12 @@ from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
 from cms.articles.models import Article, ArticleStatus, Body, Revision, parse_etag
 from cms.articles.rendering import render_markdown
+from cms.audit.models import AuditAction
+from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.errors import Conflict, NotFound, PreconditionFailed
 from cms.core.types import utcnow
 from cms.extensions import db
-from cms.workflow.models import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +165,6 @@ def _append_revision(
 
 def _audit_revision(revision: Revision) -> None:
     """Record the writing of ``revision`` in the article's history."""
-    # Imported here: the workflow's operations import this module.
-    from cms.workflow.operations import record_audit
-
     if revision.number == 1:
         action = AuditAction.CREATE
     else:

@@ -9,10 +9,10 @@ from flask import current_app
 from marshmallow import Schema, fields, post_dump, pre_dump, validate
 
 from cms.articles.content import DOCUMENT_FIELDS, SLUG_MAX
-from cms.articles.models import ArticleStatus
+from cms.articles.models import ArticleStatus, PublicState, public_state
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
+from cms.auth.schemas import UserRefSchema
 from cms.core.fields import Text
-from cms.workflow.workflow import PublicState, public_state
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
@@ -74,11 +74,6 @@ class RestoreSchema(Schema):
 class ArticleFilterSchema(Schema):
     section = _short(100)
     status = fields.Enum(ArticleStatus, by_value=True)
-
-
-class AuthorSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
 
 
 class DocumentSchema(Schema):
@@ -225,7 +220,7 @@ class RevisionSummarySchema(Schema):
     """A revision in the history list."""
 
     number = fields.Integer()
-    author = fields.Nested(AuthorSchema)
+    author = fields.Nested(UserRefSchema)
     created_at = fields.AwareDateTime()
     message = fields.String(allow_none=True)
     restored_from = fields.Integer(allow_none=True)
@@ -304,7 +299,7 @@ class BlameLineSchema(Schema):
     index = fields.Integer(metadata={"description": "Paragraph index in the head body."})
     text = fields.String()
     revision = fields.Integer(metadata={"description": "The revision that last changed it."})
-    author = fields.Nested(AuthorSchema)
+    author = fields.Nested(UserRefSchema)
     at = fields.AwareDateTime()
 
 

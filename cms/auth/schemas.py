@@ -11,6 +11,13 @@ class TokenRequestSchema(Schema):
     password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
 
 
+class UserRefSchema(Schema):
+    """A user named in another resource: an author, an actor, a publisher."""
+
+    id = fields.Integer()
+    name = fields.String()
+
+
 class TokenSchema(Schema):
     token = fields.String(
         required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."}

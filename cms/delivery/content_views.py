@@ -18,7 +18,7 @@ from werkzeug.http import http_date
 
 from cms.core.routing import ID
 from cms.core.types import utcnow
-from cms.delivery import feeds, operations
+from cms.delivery import feeds, queries, representations
 from cms.delivery.guards import current_reader, partner_required
 from cms.delivery.schemas import (
     ArticleArgsSchema,
@@ -77,7 +77,7 @@ def _documented(blp: Blueprint, *statuses: int):
 
 
 def _json(data: Any, **headers: str) -> Response:
-    return Response(operations.dumps(data), mimetype=JSON, headers=headers)
+    return Response(representations.dumps(data), mimetype=JSON, headers=headers)
 
 
 def _format(requested: str | None) -> str:
@@ -85,7 +85,11 @@ def _format(requested: str | None) -> str:
     if requested is not None:
         return requested
     best = request.accept_mimetypes.best_match((JSON, feeds.NINJS_MEDIA_TYPE), default=JSON)
-    return operations.NINJS_FORMAT if best == feeds.NINJS_MEDIA_TYPE else operations.JSON_FORMAT
+    return (
+        representations.NINJS_FORMAT
+        if best == feeds.NINJS_MEDIA_TYPE
+        else representations.JSON_FORMAT
+    )
 
 
 def _conditional(etag: str, last_modified: datetime | None = None) -> Response | None:
@@ -124,8 +128,8 @@ class ContentArticles(MethodView):
         change, read the changes feed.
         """
         now = utcnow()
-        found, next_cursor = operations.list_articles(current_reader(), limit=limit, **filters)
-        items = [operations.representation(f, embargoed=f.embargoed(now)) for f in found]
+        found, next_cursor = queries.list_articles(current_reader(), limit=limit, **filters)
+        items = [representations.representation(f, embargoed=f.embargoed(now)) for f in found]
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
 
@@ -144,14 +148,17 @@ class ContentArticle(MethodView):
         """
         fmt = _format(format)
         now = utcnow()
-        found = operations.find_article(current_reader(), article_id, version=version)
-        etag, last_modified = found.etag(fmt, now), found.last_modified(now)
+        found = queries.find_article(current_reader(), article_id, version=version)
+        etag, last_modified = (
+            representations.article_etag(found, fmt, now),
+            found.last_modified(now),
+        )
         not_modified = _conditional(etag, last_modified)
         if not_modified is not None:
             return not_modified
-        mimetype = feeds.NINJS_MEDIA_TYPE if fmt == operations.NINJS_FORMAT else JSON
+        mimetype = feeds.NINJS_MEDIA_TYPE if fmt == representations.NINJS_FORMAT else JSON
         return Response(
-            operations.article_body(found, fmt, now),
+            representations.article_body(found, fmt, now),
             mimetype=mimetype,
             headers={"ETag": etag, "Last-Modified": http_date(last_modified), **CACHING},
         )
@@ -172,12 +179,13 @@ class Changes(MethodView):
         stories and their versions (a story is live after a non-`withdrawn`
         event, at that event's version, until a `withdrawn` one).
         """
-        return _json(operations.changes(current_reader(), after=after, limit=limit, now=utcnow()))
+        page = queries.changes(current_reader(), after=after, limit=limit)
+        return _json(representations.changes_document(page, utcnow()))
 
 
 def _feed(kind: str, section: str | None, limit: int) -> Response:
     now = utcnow()
-    found, _cursor = operations.list_articles(current_reader(), limit=limit, section=section)
+    found, _cursor = queries.list_articles(current_reader(), limit=limit, section=section)
     suffix = f":{section}" if section else ""
     info = feeds.FeedInfo(
         id=f"tag:newsroom-cms,2026:feed:{kind}{suffix}",
@@ -187,7 +195,7 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
         author=NEWSROOM,
         now=now,
     )
-    document, etag = operations.feed_document(kind, info, found, now)
+    document, etag = representations.feed_document(kind, info, found, now)
     not_modified = _conditional(etag)
     if not_modified is not None:
         return not_modified

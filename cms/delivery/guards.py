@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import g, request
 
 from cms.core.errors import Unauthorized
-from cms.delivery.operations import Reader, authenticate
+from cms.delivery.access import Reader, authenticate
 
 
 def partner_required(view: Callable) -> Callable:

@@ -2,17 +2,18 @@
 
 Shape only, no rules. :class:`PartnerArticleSchema` is what partners receive:
 it is its own explicit schema, apart from the editors' ``ArticleSchema``, so
-that it changes only on purpose (bump ``operations.REPRESENTATION`` with it).
+that it changes only on purpose (bump ``representations.REPRESENTATION`` with it).
 """
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from cms.articles.models import VersionKind
 from cms.articles.rendering import byline_text, dateline_text
 from cms.core.fields import Text, UTCDateTime
-from cms.delivery.models import DeliveryState, EventKind
-from cms.workflow.models import VersionKind
+from cms.delivery.models import DeliveryState
+from cms.outbox.models import EventKind
 
 ID_RANGE = validate.Range(min=1, max=2_147_483_647)
 

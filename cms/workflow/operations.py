@@ -12,31 +12,23 @@ same transaction, and every action an entry in the article's history.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, select, update
 
-from cms.articles.models import Article, ArticleStatus
+from cms.articles.models import Article, ArticleStatus, Version, VersionKind
 from cms.articles.operations import ensure_current, get_article, get_revision, swap_state
+from cms.audit.models import AuditAction
+from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.errors import Conflict, Forbidden, PreconditionFailed, Problem, ValidationFailed
-from cms.core.sqlite import writing
+from cms.core.jobs import JobOutcome, outcome_factory
 from cms.core.types import utcnow
-from cms.delivery.models import DeliveryEvent, EventKind
 from cms.extensions import db
-from cms.workflow.models import (
-    Approval,
-    AuditAction,
-    AuditEntry,
-    ScheduledPublication,
-    ScheduleState,
-    Version,
-    VersionKind,
-)
+from cms.outbox.operations import record_publication, record_withdrawal
+from cms.workflow.models import Approval, ScheduledPublication, ScheduleState
 from cms.workflow.workflow import (
     Action,
     RoleError,
@@ -49,54 +41,7 @@ from cms.workflow.workflow import (
 
 log = logging.getLogger(__name__)
 
-#: Key of the PostgreSQL advisory lock that orders delivery events (ASCII "feed").
-FEED_LOCK_KEY = 0x66656564
-
-_EVENT_KINDS = {
-    VersionKind.FIRST: EventKind.PUBLISHED,
-    VersionKind.UPDATE: EventKind.UPDATED,
-    VersionKind.MINOR: EventKind.UPDATED,
-    VersionKind.CORRECTION: EventKind.CORRECTED,
-}
-
-
-# --- History --------------------------------------------------------------------------------
-
-
-def record_audit(
-    article_id: int,
-    action: AuditAction,
-    actor: User,
-    *,
-    revision_number: int | None = None,
-    version_number: int | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> AuditEntry:
-    """Append an entry to the article's history and return it."""
-    entry = AuditEntry(
-        article_id=article_id,
-        action=action,
-        actor=actor,
-        at=at or utcnow(),
-        revision_number=revision_number,
-        version_number=version_number,
-        reason=reason,
-        details=details or {},
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
-
-
-def history_query(article: Article) -> Select:
-    """Return a ``select()`` of the article's history, newest first."""
-    return (
-        select(AuditEntry)
-        .where(AuditEntry.article_id == article.id)
-        .order_by(AuditEntry.id.desc())
-    )
+# --- Versions -------------------------------------------------------------------------------
 
 
 def versions_query(article: Article) -> Select:
@@ -416,18 +361,7 @@ def _publish(
     )
     db.session.add(version)
     db.session.flush()
-    record_delivery_event(
-        article_id=article.id,
-        kind=_EVENT_KINDS[kind],
-        version_number=number,
-        revision_number=revision.number,
-        version_kind=kind.value,
-        embargo_until=embargo_until,
-        section=revision.section,
-        slug=revision.slug,
-        note=version.note,
-        created_at=now,
-    )
+    record_publication(version, revision, at=now)
     record_audit(
         article.id,
         AuditAction.PUBLISH,
@@ -560,18 +494,7 @@ def withdraw(article: Article, if_match: str, user: User, reason: str | None) ->
     if cancelled is not None:
         details["cancelled_schedule"] = cancelled
     revision = get_revision(article, live.revision_number)
-    record_delivery_event(
-        article_id=article.id,
-        kind=EventKind.WITHDRAWN,
-        version_number=live.number,
-        revision_number=live.revision_number,
-        version_kind=None,
-        embargo_until=None,
-        section=revision.section,
-        slug=revision.slug,
-        note=reason,
-        created_at=now,
-    )
+    record_withdrawal(live, revision, reason=reason, at=now)
     record_audit(
         article.id,
         AuditAction.WITHDRAW,
@@ -612,63 +535,7 @@ def _cancel_pending(article_id: int, now: datetime, outcome: str) -> dict[str, A
     return {"job_id": job.id, "publish_at": job.publish_at.isoformat()}
 
 
-# --- The outbox -------------------------------------------------------------------------------
-
-
-def record_delivery_event(**values: Any) -> DeliveryEvent:
-    """Write a delivery event in the current transaction and return it.
-
-    On PostgreSQL a transaction-wide advisory lock is taken first, so events
-    are numbered in the order their transactions commit: the changes feed can
-    page by id without ever skipping one committed late. (SQLite already
-    serialises writers.) The event's audience is set from its embargo, and a
-    webhook delivery is queued for every partner it is for, in the same
-    transaction (see ``cms.delivery.operations.fan_out``).
-    """
-    # Imported here: the delivery package imports this module.
-    from cms.delivery.operations import audience_for, fan_out
-
-    lock_feed()
-    event = DeliveryEvent(**values)
-    if "audience" not in values:
-        event.audience = audience_for(event)
-    db.session.add(event)
-    db.session.flush()
-    fan_out(event)
-    return event
-
-
-def lock_feed() -> None:
-    """Take the transaction-wide lock that orders delivery events (PostgreSQL only)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK_KEY)))
-
-
 # --- The worker -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class JobOutcome:
-    """What happened to one job in a worker pass."""
-
-    #: The runner's name, e.g. ``scheduled-publication``.
-    runner: str
-    job_id: int
-    #: ``done``, ``failed`` (visibly, for good), ``skipped`` (another worker had
-    #: it) or ``retry`` (left pending for the next pass); a webhook delivery
-    #: also ``claimed``, ``delivered`` or ``dead``.
-    result: str
-    detail: str = ""
-    #: The job's second step, run once this outcome is committed; it returns
-    #: the job's final outcome. A webhook delivery commits its claim first and
-    #: makes the HTTP call here, outside any transaction.
-    then: Callable[[], JobOutcome] | None = None
-
-
-#: A runner takes ``now`` and the ids it already tried in this pass, runs the
-#: next due job (flushing, never committing) and says what happened, or
-#: returns ``None`` when nothing more is due.
-JobRunner = Callable[[datetime, set[int]], JobOutcome | None]
 
 
 def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome | None:
@@ -696,7 +563,7 @@ def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome
     job_id = db.session.scalar(candidates)
     if job_id is None:
         return None
-    outcome = _outcome_factory("scheduled-publication", job_id)
+    outcome = outcome_factory("scheduled-publication", job_id)
     try:
         with db.session.begin_nested():
             claimed = db.session.execute(
@@ -723,13 +590,6 @@ def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome
         except PreconditionFailed:
             return outcome("retry", "the article changed meanwhile")
         return outcome("failed", refused.description or "refused")
-
-
-def _outcome_factory(runner: str, job_id: int) -> Callable[..., JobOutcome]:
-    def outcome(result: str, detail: str = "") -> JobOutcome:
-        return JobOutcome(runner=runner, job_id=job_id, result=result, detail=detail)
-
-    return outcome
 
 
 def _load_job(job_id: int) -> ScheduledPublication:
@@ -791,53 +651,3 @@ def _fail(job: ScheduledPublication, now: datetime, problem: str) -> None:
         at=now,
     )
     log.warning("scheduled publication %s of article %s failed: %s", job.id, article.id, problem)
-
-
-def run_next_embargo_release(now: datetime, tried: set[int]) -> JobOutcome | None:
-    """Tell partners without embargo access of a version whose embargo ended (see delivery)."""
-    # Imported here: the delivery package imports this module.
-    from cms.delivery.operations import release_next_embargo
-
-    return release_next_embargo(now, tried)
-
-
-def run_next_webhook_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
-    """Claim the next due webhook delivery; its HTTP call is the outcome's ``then``."""
-    from cms.delivery.operations import claim_next_delivery
-
-    return claim_next_delivery(now, tried)
-
-
-#: The worker's job runners, run in this order on every pass.
-JOB_RUNNERS: list[JobRunner] = [
-    run_next_scheduled_publication,
-    run_next_embargo_release,
-    run_next_webhook_delivery,
-]
-
-
-def run_due_jobs(now: datetime) -> Iterator[JobOutcome]:
-    """Run every job due at ``now``, one at a time, yielding what happened to each.
-
-    Each job is flushed before it is yielded; the caller commits then, so that
-    every job is its own unit of work::
-
-        for outcome in run_due_jobs(utcnow()):
-            db.session.commit()
-
-    A job with a second step (``outcome.then``) yields twice: its first step,
-    then, once that is committed, its final outcome.
-    """
-    for runner in JOB_RUNNERS:
-        tried: set[int] = set()
-        while True:
-            # SQLite: a job's transaction writes, so it takes the write lock at BEGIN.
-            with writing():
-                outcome = runner(now, tried)
-            if outcome is None:
-                break
-            tried.add(outcome.job_id)
-            yield outcome
-            while outcome.then is not None:
-                outcome = outcome.then()
-                yield outcome

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cms.articles.models import ArticleStatus
+from cms.articles.models import ArticleStatus, VersionKind
+from cms.auth.schemas import UserRefSchema
 from cms.core.fields import Text, UTCDateTime
-from cms.workflow.models import AuditAction, VersionKind
 from cms.workflow.workflow import Action
 
 
@@ -67,24 +67,6 @@ class ScheduleSchema(PublishSchema):
     )
 
 
-class ActorSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-
-
-class AuditEntrySchema(Schema):
-    """One line of the history."""
-
-    id = fields.Integer()
-    action = fields.Enum(AuditAction, by_value=True)
-    actor = fields.Nested(ActorSchema)
-    at = fields.AwareDateTime()
-    revision = fields.Integer(attribute="revision_number", allow_none=True)
-    version = fields.Integer(attribute="version_number", allow_none=True)
-    reason = fields.String(allow_none=True)
-    details = fields.Dict()
-
-
 class VersionSchema(Schema):
     """A public version."""
 
@@ -95,7 +77,7 @@ class VersionSchema(Schema):
     note = fields.String(allow_none=True)
     embargo_until = fields.AwareDateTime(allow_none=True)
     published_at = fields.AwareDateTime()
-    published_by = fields.Nested(ActorSchema)
+    published_by = fields.Nested(UserRefSchema)
 
 
 class AllowedActionsSchema(Schema):

@@ -8,6 +8,8 @@ from flask_smorest import Blueprint
 from cms.articles.operations import get_article
 from cms.articles.schemas import ArticleSchema
 from cms.articles.views import ETAG_HEADER, IF_MATCH_DOC, with_etag
+from cms.audit.operations import history_query
+from cms.audit.schemas import AuditEntrySchema
 from cms.auth.guards import auth_required, current_user
 from cms.core.http import if_match_header, require_json_body
 from cms.core.pagination import PageArgsSchema, page_schema, paginate
@@ -15,7 +17,6 @@ from cms.core.routing import ID
 from cms.workflow import operations
 from cms.workflow.schemas import (
     AllowedActionsSchema,
-    AuditEntrySchema,
     CommentSchema,
     PublishSchema,
     ReasonSchema,
@@ -183,7 +184,7 @@ class History(MethodView):
     @blp.response(200, AuditPageSchema)
     def get(self, article_id, page, per_page):
         """Everything done to the article, newest first. Append-only: read, never written."""
-        return paginate(operations.history_query(get_article(article_id)), page, per_page)
+        return paginate(history_query(get_article(article_id).id), page, per_page)
 
 
 @blp.route(f"/<{ID}:article_id>/versions")

@@ -38,14 +38,6 @@ class Action(enum.StrEnum):
     WITHDRAW = "withdraw"
 
 
-class PublicState(enum.StrEnum):
-    """What readers and partners see of an article, whatever its working copy's status."""
-
-    UNPUBLISHED = "unpublished"
-    PUBLISHED = "published"
-    WITHDRAWN = "withdrawn"
-
-
 WRITERS = frozenset({Role.REPORTER, Role.EDITOR, Role.ADMIN})
 EDITORS = frozenset({Role.EDITOR, Role.ADMIN})
 
@@ -171,13 +163,6 @@ def _not_possible(situation: Situation, action: Action) -> str:
     if rule is not None and rule.scheduled is False:
         return f"A publication is scheduled; unschedule it before you {action.value} again."
     return f"You cannot {action.value} an article that is {situation.status.value}."
-
-
-def public_state(status: ArticleStatus, live_version: int | None) -> PublicState:
-    """Return what readers see: nothing yet, a published version, or a withdrawal."""
-    if status == WITHDRAWN:
-        return PublicState.WITHDRAWN
-    return PublicState.PUBLISHED if live_version is not None else PublicState.UNPUBLISHED
 
 
 def check_self_approval(*, author_id: int, approver_id: int, allowed: bool) -> None:

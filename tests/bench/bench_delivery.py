@@ -19,7 +19,7 @@ import flask_migrate
 
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
-from cms.delivery import feeds
+from cms.delivery import access, feeds, queries, representations
 from cms.delivery import operations as delivery_ops
 from cms.extensions import db
 from cms.workflow import operations as workflow_ops
@@ -73,10 +73,10 @@ def render_rate(url: str, key: str) -> float:
     """Atom documents of :data:`FEED_ITEMS` stories rendered per second, in-process, uncached."""
     app = make_test_app(url)
     with app.app_context():
-        reader = delivery_ops.authenticate(key)
-        found, _ = delivery_ops.list_articles(reader, limit=FEED_ITEMS)
+        reader = access.authenticate(key)
+        found, _ = queries.list_articles(reader, limit=FEED_ITEMS)
         now = datetime.now(UTC)
-        items = [delivery_ops.representation(f, embargoed=False) for f in found]
+        items = [representations.representation(f, embargoed=False) for f in found]
         db.engine.dispose()
     info = feeds.FeedInfo(
         id="tag:bench,2026:feed",

@@ -1,4 +1,4 @@
-"""Helpers for delivery tests: worker passes, committed as the CLI commits them."""
+"""Helpers for delivery tests: worker passes, exactly as the worker runs them."""
 
 from __future__ import annotations
 
@@ -6,27 +6,32 @@ import time
 
 from sqlalchemy import func, select
 
+from cms.core.jobs import JobOutcome
 from cms.core.types import utcnow
+from cms.delivery.dispatch import fan_out_next_event
 from cms.delivery.models import Delivery, DeliveryState
 from cms.extensions import db
-from cms.workflow import operations as workflow_ops
+from cms.jobs import run_pass
 
 
-def run_worker(now=None) -> list[workflow_ops.JobOutcome]:
-    """One worker pass, each job (and each webhook step) committed on its own, as the CLI does."""
-    outcomes = []
-    for outcome in workflow_ops.run_due_jobs(now or utcnow()):
+def run_worker(now=None) -> list[JobOutcome]:
+    """One worker pass (``cms.jobs.run_pass``): each job and webhook step committed on its own.
+
+    Returns the outcomes of every job but the fan-outs, which each event gets
+    whether or not anyone subscribes (see ``fan_out`` for those).
+    """
+    return [outcome for outcome in run_pass(now or utcnow()) if outcome.runner != "fan-out"]
+
+
+def fan_out() -> None:
+    """Queue the webhook deliveries of every event written so far (the worker's fan-out job)."""
+    while fan_out_next_event(utcnow(), set()) is not None:
         db.session.commit()
-        outcomes.append(outcome)
-    # The CLI ends each pass's session; a read left open would make the next
-    # pass's first write upgrade a stale SQLite snapshot.
-    db.session.commit()
-    return outcomes
 
 
-def run_until_idle(now=None, passes: int = 20) -> list[workflow_ops.JobOutcome]:
+def run_until_idle(now=None, passes: int = 20) -> list[JobOutcome]:
     """Worker passes until one finds nothing to do (backoffs in tests are milliseconds)."""
-    outcomes: list[workflow_ops.JobOutcome] = []
+    outcomes: list[JobOutcome] = []
     for _ in range(passes):
         done = run_worker(now)
         if not done and not _pending():

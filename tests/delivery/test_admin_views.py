@@ -7,7 +7,7 @@ import pytest
 from cms.delivery.models import Delivery, DeliveryState
 from cms.extensions import db
 from tests import factories
-from tests.delivery.support import run_until_idle, run_worker
+from tests.delivery.support import fan_out, run_until_idle, run_worker
 
 PARTNERS = "/api/v1/partners"
 
@@ -193,6 +193,7 @@ def test_a_delivery_in_flight_cannot_be_redelivered(client, as_admin, receiver):
     reporter = factories.user(role="reporter")
     editor = factories.user(role="editor")
     factories.published(factories.article(reporter), editor)
+    fan_out()
     delivery = db.session.query(Delivery).one()
     delivery.state = DeliveryState.DELIVERING
     db.session.commit()

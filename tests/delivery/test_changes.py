@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from cms.articles import operations as article_ops
+from cms.articles.models import VersionKind
 from cms.auth.models import User
 from cms.core.types import utcnow
-from cms.delivery.models import Audience, DeliveryEvent
 from cms.extensions import db
+from cms.outbox.models import Audience, DeliveryEvent
 from cms.workflow import operations as workflow_ops
-from cms.workflow.models import VersionKind
 from tests import factories
 from tests.delivery.support import run_worker
 

@@ -8,9 +8,10 @@ import pytest
 from werkzeug.http import http_date
 
 from cms.articles import operations as article_ops
+from cms.articles.models import VersionKind
 from cms.core.types import utcnow
+from cms.delivery import access
 from cms.delivery import operations as delivery_ops
-from cms.workflow.models import VersionKind
 from tests import factories
 
 ARTICLES = "/content/v1/articles"
@@ -74,15 +75,15 @@ def test_a_revoked_key_and_an_inactive_partner_are_refused(client, session, repo
 def test_positive_key_lookups_are_cached_for_the_configured_seconds(app, session, monkeypatch):
     record, key = factories.partner()
     monkeypatch.setitem(app.config, "CMS_PARTNER_KEY_CACHE_SECONDS", 60.0)
-    reader = delivery_ops.authenticate(key)
+    reader = access.authenticate(key)
     # Revoked behind this process's back (another process): still cached here.
     record.keys[0].revoked_at = utcnow()
     session.commit()
-    assert delivery_ops.authenticate(key) == reader
+    assert access.authenticate(key) == reader
 
     delivery_ops.revoke_key(record, record.keys[0].id)  # in this process: forgotten at once
     with pytest.raises(Exception, match="valid partner API key"):
-        delivery_ops.authenticate(key)
+        access.authenticate(key)
 
 
 # --- What partners see ------------------------------------------------------------------------

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
+from cms.articles.models import VersionKind
 from cms.core.types import utcnow
 from cms.delivery import feeds
-from cms.workflow.models import VersionKind
 from tests import factories
 
 ATOM = "/content/v1/feeds/atom"

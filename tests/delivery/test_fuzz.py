@@ -6,7 +6,7 @@ unhandled exception fails the test too).
 
 from __future__ import annotations
 
-from cms.workflow.models import VersionKind
+from cms.articles.models import VersionKind
 from tests import factories
 from tests.fuzzing import fuzz
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from cms.articles.models import VersionKind
 from cms.core.types import utcnow
 from cms.delivery import feeds
-from cms.workflow.models import VersionKind
 from tests import factories
 
 #: In CI the repository is cloned with ``shared/`` beside it.

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from cms.core.errors import Conflict, NotFound, ValidationFailed
 from cms.core.types import utcnow
-from cms.delivery import operations
-from cms.delivery.models import Audience, Delivery, DeliveryEvent, EventKind, Partner
+from cms.delivery import access, operations
+from cms.delivery.models import Delivery, Partner
 from cms.extensions import db
+from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from tests import factories
-from tests.delivery.support import run_worker
+from tests.delivery.support import fan_out, run_worker
 
 
 def _events(article_id):
@@ -37,7 +38,7 @@ def test_a_partner_gets_a_hashed_key_and_a_secret(session):
     assert record.key_hash != key
     assert len(record.key_hash) == 64
     assert key.startswith(record.prefix)
-    assert operations.authenticate(key) == operations.Reader(partner.id, ("a", "b"), False)
+    assert access.authenticate(key) == access.Reader(partner.id, ("a", "b"), False)
     assert operations.find_partner(str(partner.id)) is partner
     assert operations.find_partner("Gazette") is partner
     with pytest.raises(NotFound):
@@ -78,15 +79,15 @@ def test_keys_are_unique_by_hash(session):
 @pytest.mark.parametrize(
     ("reader", "audience", "section", "sees"),
     [
-        (operations.Reader(1, None, False), Audience.ALL, None, True),
-        (operations.Reader(1, None, False), Audience.EMBARGO_ACCESS, "x", False),
-        (operations.Reader(1, None, False), Audience.NO_EMBARGO_ACCESS, "x", True),
-        (operations.Reader(1, None, True), Audience.EMBARGO_ACCESS, "x", True),
-        (operations.Reader(1, None, True), Audience.NO_EMBARGO_ACCESS, "x", False),
-        (operations.Reader(1, ("x",), False), Audience.ALL, "x", True),
-        (operations.Reader(1, ("x",), False), Audience.ALL, "y", False),
-        (operations.Reader(1, ("x",), False), Audience.ALL, None, False),
-        (operations.Reader(1, (), True), Audience.ALL, "x", False),
+        (access.Reader(1, None, False), Audience.ALL, None, True),
+        (access.Reader(1, None, False), Audience.EMBARGO_ACCESS, "x", False),
+        (access.Reader(1, None, False), Audience.NO_EMBARGO_ACCESS, "x", True),
+        (access.Reader(1, None, True), Audience.EMBARGO_ACCESS, "x", True),
+        (access.Reader(1, None, True), Audience.NO_EMBARGO_ACCESS, "x", False),
+        (access.Reader(1, ("x",), False), Audience.ALL, "x", True),
+        (access.Reader(1, ("x",), False), Audience.ALL, "y", False),
+        (access.Reader(1, ("x",), False), Audience.ALL, None, False),
+        (access.Reader(1, (), True), Audience.ALL, "x", False),
     ],
 )
 def test_what_a_reader_sees(reader, audience, section, sees):
@@ -104,7 +105,7 @@ def test_events_get_their_audience_from_the_embargo(session, reporter, editor):
     assert killed.audience == Audience.ALL
 
 
-def test_fan_out_queues_one_delivery_per_partner_the_event_is_for(session, reporter, editor):
+def test_the_worker_queues_one_delivery_per_partner_an_event_is_for(session, reporter, editor):
     url = "http://127.0.0.1:9/hook"
     everyone, _ = factories.partner(webhook_url=url)
     sport, _ = factories.partner(webhook_url=url, sections=["sport"])
@@ -117,6 +118,7 @@ def test_fan_out_queues_one_delivery_per_partner_the_event_is_for(session, repor
         embargo_until=utcnow() + timedelta(hours=1),
     )
     factories.withdrawn(business, editor)
+    fan_out()
 
     def receivers(article_id, kind):
         [event] = [e for e in _events(article_id) if e.kind == kind]

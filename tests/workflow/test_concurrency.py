@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from cms.articles import operations as article_ops
-from cms.articles.models import Article, ArticleStatus
+from cms.articles.models import Article, ArticleStatus, Version
+from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import User
 from cms.core.errors import Conflict
-from cms.delivery.models import DeliveryEvent
 from cms.extensions import db
+from cms.outbox.models import DeliveryEvent
 from cms.workflow import operations as ops
-from cms.workflow.models import Approval, AuditAction, AuditEntry, Version
+from cms.workflow.models import Approval
 from tests import factories
 
 pytestmark = pytest.mark.live

@@ -8,13 +8,15 @@ import pytest
 from sqlalchemy import func, select
 
 from cms.articles import operations as article_ops
-from cms.articles.models import ArticleStatus
+from cms.articles.models import ArticleStatus, Version, VersionKind
+from cms.audit.models import AuditAction, AuditEntry
+from cms.audit.operations import history_query
 from cms.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from cms.core.types import utcnow
-from cms.delivery.models import Audience, DeliveryEvent, EventKind
 from cms.extensions import db
+from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from cms.workflow import operations as ops
-from cms.workflow.models import Approval, AuditAction, AuditEntry, Version, VersionKind
+from cms.workflow.models import Approval
 from tests import factories
 
 
@@ -38,7 +40,7 @@ def _events(article_id):
 
 
 def _history(article):
-    return list(reversed(db.session.scalars(ops.history_query(article)).all()))
+    return list(reversed(db.session.scalars(history_query(article.id)).all()))
 
 
 def _versions(article):

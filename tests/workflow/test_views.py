@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cms.articles.models import Version
 from cms.core.types import utcnow
-from cms.delivery.models import DeliveryEvent
 from cms.extensions import db
-from cms.workflow.models import Version
+from cms.outbox.models import DeliveryEvent
 from tests import factories
 
 ACTIONS = ("submit", "approve", "reject", "publish", "schedule", "unschedule", "withdraw")

@@ -9,32 +9,22 @@ import pytest
 from sqlalchemy import func, select, update
 
 from cms.articles import operations as article_ops
-from cms.articles.models import ArticleStatus
+from cms.articles.models import ArticleStatus, Version, VersionKind
+from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import Role
 from cms.core.errors import PreconditionFailed
 from cms.core.types import utcnow
-from cms.delivery.models import Audience, DeliveryEvent
 from cms.extensions import db
+from cms.jobs import run_pass
+from cms.outbox.models import Audience, DeliveryEvent
 from cms.workflow import operations as ops
-from cms.workflow.models import (
-    Approval,
-    AuditAction,
-    AuditEntry,
-    ScheduledPublication,
-    ScheduleState,
-    Version,
-    VersionKind,
-)
+from cms.workflow.models import Approval, ScheduledPublication, ScheduleState
 from tests import factories
 
 
 def _run(now):
-    """One worker pass: each job committed on its own, as the CLI does."""
-    outcomes = []
-    for outcome in ops.run_due_jobs(now):
-        db.session.commit()
-        outcomes.append(outcome)
-    return outcomes
+    """One worker pass, as the CLI runs it; the scheduled publications' outcomes."""
+    return [outcome for outcome in run_pass(now) if outcome.runner == "scheduled-publication"]
 
 
 def _count(model, **where):

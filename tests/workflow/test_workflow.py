@@ -6,18 +6,16 @@ import itertools
 
 import pytest
 
-from cms.articles.models import ArticleStatus
+from cms.articles.models import ArticleStatus, PublicState, public_state
 from cms.auth.models import Role
 from cms.workflow.workflow import (
     TRANSITIONS,
     Action,
-    PublicState,
     RoleError,
     Situation,
     TransitionError,
     allowed_actions,
     check_self_approval,
-    public_state,
     transition,
 )
 

@@ -1,0 +1,98 @@
+"""The application factory: configuration, extensions, both APIs and the CLI."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_cors import CORS
+
+from cms import config
+from cms.articles.views import blp as articles_blp
+from cms.auth.views import auth_blp, users_blp
+from cms.cli import cms_cli
+from cms.core.api import ProblemApi
+from cms.core.http import configure_logging, init_request_tracking, init_unit_of_work
+from cms.core.sqlite import configure_sqlite
+from cms.core.views import blp as core_blp
+from cms.delivery import content_views
+from cms.delivery.views import blp as partners_blp
+from cms.extensions import db, make_api, make_content_api, migrate
+from cms.ingest.views import blp as ingest_blp
+from cms.workflow.views import blp as workflow_blp
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application.
+
+    Configuration comes from ``CMS_*`` environment variables (see
+    :mod:`cms.config`); ``test_config`` overrides it. Raises ``ValueError`` for
+    a malformed variable.
+    """
+
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config.API_SETTINGS)
+    app.config.update(config.CONTENT_API_SETTINGS)
+    app.config.update(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+
+    configure_logging(app)
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
+        ),
+    )
+    init_unit_of_work(app)
+    init_request_tracking(app)
+    _init_cors(app)
+
+    api = make_api()
+    api.init_app(app)
+    content_api = make_content_api()
+    content_api.init_app(app)
+    _register_blueprints(app, api, content_api)
+    _register_commands(app)
+    return app
+
+
+def _init_cors(app: Flask) -> None:
+    origins = app.config["CMS_CORS_ORIGINS"]
+    if not origins:
+        return
+
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": origins}},
+        expose_headers=["ETag", "Location", "X-Request-Id"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        max_age=600,
+    )
+
+
+def _register_blueprints(app: Flask, api: ProblemApi, content_api: ProblemApi) -> None:
+
+    api.register_blueprint(auth_blp)
+    api.register_blueprint(users_blp)
+    api.register_blueprint(articles_blp)
+    api.register_blueprint(ingest_blp)
+    api.register_blueprint(workflow_blp)
+    api.register_blueprint(partners_blp)
+    content_api.register_blueprint(content_views.articles_blp)
+    content_api.register_blueprint(content_views.changes_blp)
+    content_api.register_blueprint(content_views.feeds_blp)
+    app.register_blueprint(core_blp)
+
+
+def _register_commands(app: Flask) -> None:
+
+    app.cli.add_command(cms_cli)

@@ -1,0 +1,49 @@
+"""Writing and reading the history log. Operations flush; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from cms.audit.models import AuditAction, AuditEntry
+from cms.auth.models import User
+from cms.core.types import utcnow
+from cms.extensions import db
+
+
+def record_audit(
+    article_id: int,
+    action: AuditAction,
+    actor: User,
+    *,
+    revision_number: int | None = None,
+    version_number: int | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append an entry to the article's history and return it."""
+    entry = AuditEntry(
+        article_id=article_id,
+        action=action,
+        actor=actor,
+        at=at or utcnow(),
+        revision_number=revision_number,
+        version_number=version_number,
+        reason=reason,
+        details=details or {},
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def history_query(article_id: int) -> Select:
+    """Return a ``select()`` of the article's history, newest first."""
+    return (
+        select(AuditEntry)
+        .where(AuditEntry.article_id == article_id)
+        .order_by(AuditEntry.id.desc())
+    )

@@ -1,0 +1,307 @@
+"""What a partner finds: one story, a list of stories, the changes feed and its cursors.
+
+Read-only; visibility comes from :mod:`cms.delivery.access`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from cms.articles.models import Article, ArticleStatus, Revision, Version
+from cms.core.cache import app_cache
+from cms.core.errors import Gone, NotFound, ValidationFailed
+from cms.delivery import feeds
+from cms.delivery.access import Reader, _current, _in_feed, visible
+from cms.extensions import db
+from cms.outbox.models import DeliveryEvent, EventKind
+
+log = logging.getLogger(__name__)
+
+#: The stable identifier of a story, whatever its URL: ``ARTICLE_URI`` + id.
+ARTICLE_URI = "tag:newsroom-cms,2026:article:"
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A version of a story a partner may see, and when it became visible."""
+
+    article_id: int
+    version: int
+    #: The visible event that showed this version.
+    event_id: int
+    seen_at: datetime
+    embargo_until: datetime | None
+    content_hash: str
+    published_at: datetime
+
+    @property
+    def cache_key(self) -> tuple:
+        return (self.article_id, self.version, self.content_hash, self.published_at)
+
+    def embargoed(self, now: datetime) -> bool:
+        return self.embargo_until is not None and self.embargo_until > now
+
+    def last_modified(self, now: datetime) -> datetime:
+        """When the representation last changed: visible, or its embargo ended."""
+        if self.embargo_until is not None and self.seen_at < self.embargo_until <= now:
+            return self.embargo_until
+        return self.seen_at
+
+
+def _found_columns() -> tuple:
+    return (
+        DeliveryEvent.id,
+        DeliveryEvent.kind,
+        DeliveryEvent.article_id,
+        DeliveryEvent.version_number,
+        DeliveryEvent.created_at,
+        DeliveryEvent.embargo_until,
+        Version.content_hash,
+        Version.published_at,
+    )
+
+
+def _with_version(statement: Select) -> Select:
+    return statement.join(
+        Version,
+        and_(
+            Version.article_id == DeliveryEvent.article_id,
+            Version.number == DeliveryEvent.version_number,
+        ),
+    )
+
+
+def _found(row: Row) -> Found:
+    return Found(
+        article_id=row.article_id,
+        version=row.version_number,
+        event_id=row.id,
+        seen_at=row.created_at,
+        embargo_until=row.embargo_until,
+        content_hash=row.content_hash,
+        published_at=row.published_at,
+    )
+
+
+def _statement(name: str, reader: Reader, build: Callable[[], Select]) -> Select:
+    """Return the statement ``name`` for ``reader``'s kind, built once per process.
+
+    The hot path of the content API then spends no time constructing SQL.
+    """
+    statements = app_cache("delivery.statements", 256)
+    key = (name, reader.embargo_access, reader.sections)
+    statement = statements.get(key)
+    if statement is None:
+        statement = build()
+        statements.put(key, statement)
+    return statement
+
+
+def _latest_statement(reader: Reader) -> Select:
+    return (
+        _with_version(select(*_found_columns()))
+        .where(DeliveryEvent.article_id == bindparam("article_id"), _current(reader))
+        .order_by(DeliveryEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _version_statement(reader: Reader) -> Select:
+    return (
+        _with_version(select(*_found_columns()))
+        .where(
+            DeliveryEvent.article_id == bindparam("article_id"),
+            DeliveryEvent.version_number == bindparam("version"),
+            visible(reader),
+        )
+        .order_by(DeliveryEvent.id)
+        .limit(1)
+    )
+
+
+def find_article(reader: Reader, article_id: int, *, version: int | None = None) -> Found:
+    """Return the version of the story the reader sees (or version ``version`` of it).
+
+    One indexed query (two for an older version). Raises :class:`NotFound`
+    when the reader may not see the story (or that version), and
+    :class:`Gone` with the kill notice when it was withdrawn.
+    """
+    # Core execution: plain rows, none of the ORM's bookkeeping.
+    connection = db.session.connection()
+    latest = connection.execute(
+        _statement("latest", reader, lambda: _latest_statement(reader)),
+        {"article_id": article_id},
+    ).first()
+    if latest is not None and latest.kind == EventKind.WITHDRAWN:
+        notice = kill_notice(reader, article_id)
+        if notice is not None:
+            raise Gone(
+                f"Article {article_id} was withdrawn: {notice['reason']}",
+                **notice,
+                ninjs=feeds.ninjs_kill(notice),
+            )
+        latest = None
+    if latest is None:
+        raise NotFound(f"There is no article {article_id}.")
+    if version is None or version == latest.version_number:
+        return _found(latest)
+    older = connection.execute(
+        _statement("version", reader, lambda: _version_statement(reader)),
+        {"article_id": article_id, "version": version},
+    ).first()
+    if older is None:
+        raise NotFound(f"Article {article_id} has no version {version}.")
+    return _found(older)
+
+
+def kill_notice(reader: Reader, article_id: int) -> dict[str, Any] | None:
+    """Return what the reader is told of a withdrawn story, or ``None`` if it never saw it."""
+    seen = db.session.execute(
+        _with_version(select(*_found_columns()))
+        .where(DeliveryEvent.article_id == article_id, visible(reader))
+        .order_by(DeliveryEvent.id.desc())
+        .limit(1)
+    ).first()
+    article = db.session.execute(
+        select(Article.status, Article.withdrawn_at, Article.withdrawal_reason).where(
+            Article.id == article_id
+        )
+    ).first()
+    if seen is None or article is None or article.status != ArticleStatus.WITHDRAWN:
+        return None
+    last = db.session.execute(
+        select(Revision.headline, Revision.slug)
+        .join(
+            Version,
+            and_(
+                Version.article_id == Revision.article_id,
+                Version.revision_number == Revision.number,
+            ),
+        )
+        .where(Version.article_id == article_id, Version.number == seen.version_number)
+    ).one()
+    return {
+        "article_id": article_id,
+        "uri": f"{ARTICLE_URI}{article_id}",
+        "version": seen.version_number,
+        "headline": last.headline,
+        "slug": last.slug,
+        "withdrawn_at": article.withdrawn_at.isoformat(),
+        "reason": article.withdrawal_reason,
+    }
+
+
+def list_articles(
+    reader: Reader,
+    *,
+    limit: int,
+    section: str | None = None,
+    updated_since: datetime | None = None,
+    cursor: str | None = None,
+) -> tuple[list[Found], str | None]:
+    """Return the live stories the reader sees, newest visible change first, and the next cursor.
+
+    Keyset pagination on the event id of each story's visible version. Raises
+    :class:`ValidationFailed` for a cursor this list did not give out.
+    """
+    later = aliased(DeliveryEvent)
+    statement = (
+        _with_version(select(*_found_columns()))
+        .where(
+            visible(reader),
+            ~exists(
+                select(later.id).where(
+                    later.article_id == DeliveryEvent.article_id,
+                    later.id > DeliveryEvent.id,
+                    _current(reader, later),
+                )
+            ),
+        )
+        .order_by(DeliveryEvent.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        statement = statement.where(DeliveryEvent.id < decode_cursor("articles", cursor, "cursor"))
+    if section is not None:
+        statement = statement.where(DeliveryEvent.section == section)
+    if updated_since is not None:
+        statement = statement.where(DeliveryEvent.created_at >= updated_since)
+    rows = db.session.execute(statement).all()
+    found = [_found(row) for row in rows[:limit]]
+    next_cursor = encode_cursor("articles", found[-1].event_id) if len(rows) > limit else None
+    return found, next_cursor
+
+
+def encode_cursor(kind: str, event_id: int) -> str:
+    """Return an opaque cursor standing after event ``event_id`` of list ``kind``."""
+    return base64.urlsafe_b64encode(f"{kind}:{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, argument: str) -> int:
+    """Return the event id in ``cursor``.
+
+    Raises :class:`ValidationFailed` (naming query ``argument``) for anything
+    that is not a cursor of list ``kind``.
+    """
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        text = ""
+    name, _, number = text.partition(":")
+    if name != kind or not number.isdigit() or len(number) > 18:
+        raise ValidationFailed(
+            "Not a cursor this list gave out.",
+            errors={"query": {argument: ["Not a cursor this list gave out."]}},
+        )
+    return int(number)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    """One page of a partner's changes feed."""
+
+    #: The events, oldest first.
+    events: list[DeliveryEvent]
+    #: Where the next page starts.
+    next_cursor: str
+    has_more: bool
+
+
+def changes(reader: Reader, *, after: str | None, limit: int) -> ChangesPage:
+    """Return the reader's next events after cursor ``after``, oldest first, and the next cursor.
+
+    Events are numbered in commit order (see :func:`cms.outbox.operations.lock_feed`), so the
+    newest id visible now bounds everything that can still appear below it: the
+    page is read up to that horizon, and an exhausted page's cursor jumps to
+    it. Paging while events arrive therefore never skips nor repeats one.
+    Raises :class:`ValidationFailed` for a cursor the feed did not give out.
+    """
+    start = 0 if after is None else decode_cursor("changes", after, "after")
+    horizon = db.session.scalar(select(func.max(DeliveryEvent.id))) or 0
+    events = db.session.scalars(
+        select(DeliveryEvent)
+        .where(DeliveryEvent.id > start, DeliveryEvent.id <= horizon, _in_feed(reader))
+        .order_by(DeliveryEvent.id)
+        .limit(limit + 1)
+    ).all()
+    has_more = len(events) > limit
+    events = list(events[:limit])
+    position = events[-1].id if has_more else max(start, horizon)
+    return ChangesPage(events, encode_cursor("changes", position), has_more)
