@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from cms.articles import diffs
 from cms.articles.content import Document
+from cms.articles.diffs import engine as diff_engine
 
-FAST = diffs.fast_diff_match_patch
+FAST = diff_engine.fast_diff_match_patch
 ENGINES = [
     pytest.param(
         "fast",
@@ -31,7 +32,7 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @contextlib.contextmanager
 def engine(name: str) -> Iterator[None]:
     """Run word diffs with fast-diff-match-patch (``fast``) or the difflib fallback."""
-    with mock.patch.object(diffs, "fast_diff_match_patch", FAST if name == "fast" else None):
+    with mock.patch.object(diff_engine, "fast_diff_match_patch", FAST if name == "fast" else None):
         yield
 
 
