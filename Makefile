@@ -26,17 +26,17 @@ run: $(VENV)/.installed
 	@echo "Serving the newsroom API on http://$(HOST):$(PORT)/ (docs: /api/v1/docs). Ctrl-C stops it."
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
-test: $(VENV)/.installed
-	$(BIN)/ruff check cms tests wsgi.py
-	$(BIN)/ruff format --check cms tests wsgi.py
+test: lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench
 
+# Style and the package layers (the import-linter contract in pyproject.toml).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check cms tests wsgi.py
 	$(BIN)/ruff format --check cms tests wsgi.py
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix cms tests wsgi.py

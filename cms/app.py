@@ -13,12 +13,12 @@ from cms.articles.views import blp as articles_blp
 from cms.auth.views import auth_blp, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
+from cms.core.extensions import db, make_api, make_content_api, migrate
 from cms.core.http import configure_logging, init_request_tracking, init_unit_of_work
 from cms.core.sqlite import configure_sqlite
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
 from cms.delivery.views import blp as partners_blp
-from cms.extensions import db, make_api, make_content_api, migrate
 from cms.ingest.views import blp as ingest_blp
 from cms.workflow.views import blp as workflow_blp
 

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 
 from cms.auth.operations import create_user
 from cms.core.errors import Problem
+from cms.core.extensions import db
 from cms.core.sqlite import writing
 from cms.core.types import utcnow
 from cms.delivery.operations import (
@@ -26,7 +27,6 @@ from cms.delivery.operations import (
     rotate_webhook_secret,
 )
 from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
-from cms.extensions import db
 from cms.ingest.operations import ingest_copy, wire_desk_user
 from cms.jobs import run_pass
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from cms.articles import operations as articles
 from cms.auth.models import User
 from cms.auth.operations import create_user
+from cms.core.extensions import db
 from cms.delivery.operations import create_partner
-from cms.extensions import db
 from cms.workflow import operations as workflow
 
 DEMO_USERS = (

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
+from cms.core.extensions import db
 from cms.core.jobs import JobOutcome, JobRunner
 from cms.core.sqlite import writing
 from cms.delivery.dispatch import claim_next_delivery, fan_out_next_event, release_next_embargo
-from cms.extensions import db
 from cms.workflow.scheduler import run_next_scheduled_publication
 
 log = logging.getLogger("cms.worker")

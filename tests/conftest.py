@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from cms.app import create_app
 from cms.config import engine_options
+from cms.core.extensions import db
 from cms.delivery.models import FanOutCursor
-from cms.extensions import db
 from tests import factories
 from tests.databases import scratch_postgres
 

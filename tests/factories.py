@@ -9,9 +9,9 @@ from cms.articles import operations as article_ops
 from cms.articles.models import Article, ArticleStatus, VersionKind
 from cms.auth import operations as auth_ops
 from cms.auth.models import Role, User
+from cms.core.extensions import db
 from cms.delivery import operations as delivery_ops
 from cms.delivery.models import Partner
-from cms.extensions import db
 from cms.workflow import operations as workflow_ops
 
 PASSWORD = "correct horse battery staple"

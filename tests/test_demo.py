@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from cms.articles.models import Article, ArticleStatus, Revision
 from cms.auth.models import User
 from cms.cli import cms_cli
+from cms.core.extensions import db
 from cms.demo import DEMO_USERS
-from cms.extensions import db
 
 
 def test_seed_demo_loads_once_and_prints_the_logins(app, session):

@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from cms.extensions import db
+from cms.core.extensions import db
 from tests.conftest import make_test_app
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

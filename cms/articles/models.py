@@ -20,8 +20,8 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from cms.articles.content import Document
 from cms.auth.models import User
+from cms.core.extensions import db
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
-from cms.extensions import db
 
 
 class ArticleStatus(enum.StrEnum):

@@ -26,8 +26,8 @@ from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.errors import Conflict, NotFound, PreconditionFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 
 log = logging.getLogger(__name__)
 

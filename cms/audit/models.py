@@ -14,8 +14,8 @@ from sqlalchemy import ForeignKey, Index, Integer, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms.auth.models import User
+from cms.core.extensions import db
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
-from cms.extensions import db
 
 
 class AuditAction(enum.StrEnum):

@@ -9,8 +9,8 @@ from sqlalchemy import Select, select
 
 from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import User
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 
 
 def record_audit(

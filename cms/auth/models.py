@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cms.core.extensions import db
 from cms.core.types import UTCDateTime, enum_type, utcnow
-from cms.extensions import db
 
 
 class Role(enum.StrEnum):

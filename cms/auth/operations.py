@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from cms.auth.models import ApiToken, Role, User
 from cms.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -99,7 +99,7 @@ def init_unit_of_work(app: Flask) -> None:
     Operations only flush. A request that ends in an error status commits
     nothing, so bad input changes nothing.
     """
-    from cms.extensions import db
+    from cms.core.extensions import db
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:

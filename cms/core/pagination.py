@@ -6,7 +6,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select
 
-from cms.extensions import db
+from cms.core.extensions import db
 
 
 class PageArgsSchema(Schema):

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cms.core.errors import Problem
-from cms.extensions import db
+from cms.core.extensions import db
 
 blp = Blueprint("core", __name__)
 

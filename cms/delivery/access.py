@@ -34,8 +34,8 @@ from sqlalchemy.orm import aliased
 
 from cms.core.cache import LRU, app_cache
 from cms.core.errors import Unauthorized
+from cms.core.extensions import db
 from cms.delivery.models import Partner, PartnerKey
-from cms.extensions import db
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The partners' content API under ``/content/v1``, with its own OpenAPI document.
 
-Registered on the second flask-smorest ``Api`` (``cms.extensions.make_content_api``);
+Registered on the second flask-smorest ``Api`` (``cms.core.extensions.make_content_api``);
 the admin endpoints that manage partners are in :mod:`cms.delivery.views`, on
 the editors' API. Bodies are rendered once per version and served as bytes, so
 the views return responses and the schemas document them.

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from cms.articles.models import Article, ArticleStatus
+from cms.core.extensions import db
 from cms.core.jobs import JobOutcome, outcome_factory
 from cms.core.sqlite import writing
 from cms.core.types import utcnow
@@ -33,7 +34,6 @@ from cms.delivery import signing, webhooks
 from cms.delivery.access import Reader
 from cms.delivery.models import Delivery, DeliveryAttempt, DeliveryState, FanOutCursor, Partner
 from cms.delivery.representations import webhook_payload
-from cms.extensions import db
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from cms.outbox.operations import lock_feed, record_release
 

@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cms.core.extensions import db
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
-from cms.extensions import db
 from cms.outbox.models import DeliveryEvent, EventId
 
 

@@ -18,11 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from cms.core.errors import Conflict, NotFound, ValidationFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
 from cms.delivery import webhooks
 from cms.delivery.access import forget_keys, key_digest
 from cms.delivery.models import Delivery, DeliveryState, Partner, PartnerKey
-from cms.extensions import db
 
 KEY_PREFIX = "nrk_"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret

@@ -27,9 +27,9 @@ from sqlalchemy.orm import aliased
 from cms.articles.models import Article, ArticleStatus, Revision, Version
 from cms.core.cache import app_cache
 from cms.core.errors import Gone, NotFound, ValidationFailed
+from cms.core.extensions import db
 from cms.delivery import feeds
 from cms.delivery.access import Reader, _current, _in_feed, visible
-from cms.extensions import db
 from cms.outbox.models import DeliveryEvent, EventKind
 
 log = logging.getLogger(__name__)

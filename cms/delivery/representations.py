@@ -20,11 +20,11 @@ from sqlalchemy.orm import selectinload
 
 from cms.articles.models import Article, ArticleStatus, Revision, Version
 from cms.core.cache import LRU, app_cache
+from cms.core.extensions import db
 from cms.delivery import feeds
 from cms.delivery.access import Reader
 from cms.delivery.queries import ARTICLE_URI, ChangesPage, Found, kill_notice
 from cms.delivery.schemas import ChangeSchema, PartnerArticleSchema
-from cms.extensions import db
 from cms.outbox.models import DeliveryEvent, EventKind
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms.core.extensions import db
 from cms.core.types import JSONType, UTCDateTime, utcnow
-from cms.extensions import db
 
 
 class IngestedCopy(db.Model):

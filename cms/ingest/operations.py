@@ -18,8 +18,8 @@ from cms.articles.models import Article
 from cms.auth.models import Role, User
 from cms.auth.operations import hash_password
 from cms.core.errors import Problem, ValidationFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.ingest.models import IngestedCopy
 from cms.ingest.parser import ParsedStory, parse
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms.core.extensions import db
 from cms.core.types import UTCDateTime, enum_type, utcnow
-from cms.extensions import db
 
 #: 64-bit on PostgreSQL; on SQLite only ``INTEGER`` is an alias of the rowid.
 EventId = BigInteger().with_variant(Integer(), "sqlite")

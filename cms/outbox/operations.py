@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from cms.articles.models import Revision, Version, VersionKind
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 
 #: Key of the PostgreSQL advisory lock that orders delivery events (ASCII "feed").

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms.articles.models import VersionKind, revision_reference
 from cms.auth.models import User
+from cms.core.extensions import db
 from cms.core.types import UTCDateTime, enum_type, utcnow
-from cms.extensions import db
 
 
 class ScheduleState(enum.StrEnum):

@@ -24,8 +24,8 @@ from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.outbox.operations import record_publication, record_withdrawal
 from cms.workflow.models import Approval, ScheduledPublication, ScheduleState
 from cms.workflow.workflow import (

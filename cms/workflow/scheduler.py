@@ -15,8 +15,8 @@ from cms.articles.operations import get_article, swap_state
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.core.errors import Conflict, PreconditionFailed, Problem
+from cms.core.extensions import db
 from cms.core.jobs import JobOutcome, outcome_factory
-from cms.extensions import db
 from cms.workflow.models import ScheduledPublication, ScheduleState
 from cms.workflow.operations import approval_in_force, publish_approval, resolve_kind, situation
 from cms.workflow.workflow import (

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cms.articles.models import Revision
-from cms.extensions import db
+from cms.core.extensions import db
 from tests import factories
 
 WRITERS = 8

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cms.articles.diffs import apply_body_diff
 from cms.articles.models import Revision
-from cms.extensions import db
+from cms.core.extensions import db
 from tests import factories
 
 BODY = "First paragraph about the port.\n\nSecond paragraph about the vote.\n\nThird paragraph."

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from cms.auth.models import Role, User
 from cms.cli import cms_cli
-from cms.extensions import db
+from cms.core.extensions import db
 from tests import factories
 
 

@@ -9,7 +9,7 @@ import pytest
 from cms.auth import operations
 from cms.auth.models import Role
 from cms.core.errors import Conflict, Unauthorized, ValidationFailed
-from cms.extensions import db
+from cms.core.extensions import db
 from tests import factories
 
 

@@ -16,7 +16,7 @@ import flask_migrate
 
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
-from cms.extensions import db
+from cms.core.extensions import db
 from tests.bench.load import run
 from tests.conftest import make_test_app
 from tests.databases import scratch_postgres

@@ -19,9 +19,9 @@ import flask_migrate
 
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
+from cms.core.extensions import db
 from cms.delivery import access, feeds, queries, representations
 from cms.delivery import operations as delivery_ops
-from cms.extensions import db
 from cms.workflow import operations as workflow_ops
 from tests.bench.bench_core import BODY, SECONDS, THREADS, databases
 from tests.bench.load import run

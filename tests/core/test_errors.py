@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cms.articles.models import Article, Revision
-from cms.extensions import db
+from cms.core.extensions import db
 from tests import factories
 
 PROBLEM_KEYS = {"type", "title", "status", "instance", "request_id"}

@@ -6,11 +6,11 @@ import time
 
 from sqlalchemy import func, select
 
+from cms.core.extensions import db
 from cms.core.jobs import JobOutcome
 from cms.core.types import utcnow
 from cms.delivery.dispatch import fan_out_next_event
 from cms.delivery.models import Delivery, DeliveryState
-from cms.extensions import db
 from cms.jobs import run_pass
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cms.core.extensions import db
 from cms.delivery.models import Delivery, DeliveryState
-from cms.extensions import db
 from tests import factories
 from tests.delivery.support import fan_out, run_until_idle, run_worker
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from cms.articles import operations as article_ops
 from cms.articles.models import VersionKind
 from cms.auth.models import User
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.outbox.models import Audience, DeliveryEvent
 from cms.workflow import operations as workflow_ops
 from tests import factories

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 from cms.cli import cms_cli
+from cms.core.extensions import db
 from cms.delivery.models import Partner
-from cms.extensions import db
 from tests import factories
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import flask_migrate
 from sqlalchemy import MetaData, Table, inspect, select, text
 
-from cms.extensions import db
+from cms.core.extensions import db
 from tests.conftest import make_test_app
 
 BEFORE = "5b0c1d7e9a31"

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from cms.core.errors import Conflict, NotFound, ValidationFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
 from cms.delivery import access, operations
 from cms.delivery.models import Delivery, Partner
-from cms.extensions import db
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from tests import factories
 from tests.delivery.support import fan_out, run_worker

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from cms.core.extensions import db
 from cms.delivery.models import Delivery, DeliveryAttempt, DeliveryState, Partner
-from cms.extensions import db
 from tests import factories, receivers
 from tests.delivery.support import run_until_idle, run_worker
 from tests.servers import free_port

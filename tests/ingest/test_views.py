@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cms.articles.models import Article, Revision
 from cms.cli import cms_cli
-from cms.extensions import db
+from cms.core.extensions import db
 from cms.ingest.models import IngestedCopy
 from tests import factories
 

@@ -13,7 +13,7 @@ from cms.articles.models import Article, ArticleStatus, Version
 from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import User
 from cms.core.errors import Conflict
-from cms.extensions import db
+from cms.core.extensions import db
 from cms.outbox.models import DeliveryEvent
 from cms.workflow import operations as ops
 from cms.workflow.models import Approval

@@ -12,8 +12,8 @@ from cms.articles.models import ArticleStatus, Version, VersionKind
 from cms.audit.models import AuditAction, AuditEntry
 from cms.audit.operations import history_query
 from cms.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from cms.workflow import operations as ops
 from cms.workflow.models import Approval

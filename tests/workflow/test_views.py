@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from cms.articles.models import Version
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.outbox.models import DeliveryEvent
 from tests import factories
 

@@ -13,8 +13,8 @@ from cms.articles.models import ArticleStatus, Version, VersionKind
 from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import Role
 from cms.core.errors import PreconditionFailed
+from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.extensions import db
 from cms.jobs import run_pass
 from cms.outbox.models import Audience, DeliveryEvent
 from cms.workflow import operations as ops
