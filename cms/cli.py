@@ -213,7 +213,7 @@ def rotate_webhook_secret_command(partner: str) -> None:
     help="Seconds to wait between passes.",
 )
 def worker_command(once: bool, interval: float) -> None:
-    """Run due jobs: scheduled publications, embargo releases, webhook deliveries.
+    """Run due jobs: scheduled publications, embargo releases, webhook fan-out and sends.
 
     One commit per job (a webhook: its claim, then its outcome). Safe to run
     several on PostgreSQL; on SQLite one is enough. SIGTERM lets the job in

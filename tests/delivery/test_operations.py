@@ -1,4 +1,4 @@
-"""Delivery operations: partners, audiences, fan-out and embargo releases."""
+"""Delivery operations: partners and keys, what a reader sees, embargo releases, the log."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cms.core.errors import Conflict, NotFound, ValidationFailed
 from cms.core.extensions import db
 from cms.core.types import utcnow
 from cms.delivery import access, operations
-from cms.delivery.models import Delivery, Partner
-from cms.outbox.models import Audience, DeliveryEvent, EventKind
+from cms.delivery.models import Partner
+from cms.outbox.models import Audience, DeliveryEvent
 from tests import factories
-from tests.delivery.support import fan_out, run_worker
+from tests.delivery.support import run_worker
 
 
 def _events(article_id):
@@ -92,61 +92,6 @@ def test_keys_are_unique_by_hash(session):
 )
 def test_what_a_reader_sees(reader, audience, section, sees):
     assert reader.sees(audience, section) is sees
-
-
-def test_events_get_their_audience_from_the_embargo(session, reporter, editor):
-    lifted = utcnow() + timedelta(hours=1)
-    article = factories.published(factories.article(reporter), editor, embargo_until=lifted)
-    factories.withdrawn(article, editor)
-
-    published, killed = _events(article.id)
-
-    assert published.audience == Audience.EMBARGO_ACCESS
-    assert killed.audience == Audience.ALL
-
-
-def test_the_worker_queues_one_delivery_per_partner_an_event_is_for(session, reporter, editor):
-    url = "http://127.0.0.1:9/hook"
-    everyone, _ = factories.partner(webhook_url=url)
-    sport, _ = factories.partner(webhook_url=url, sections=["sport"])
-    trusted, _ = factories.partner(webhook_url=url, embargo_access=True)
-    factories.partner()  # no webhook
-    business = factories.published(factories.article(reporter), editor)
-    embargoed = factories.published(
-        factories.article(reporter, headline="E", section="sport"),
-        editor,
-        embargo_until=utcnow() + timedelta(hours=1),
-    )
-    factories.withdrawn(business, editor)
-    fan_out()
-
-    def receivers(article_id, kind):
-        [event] = [e for e in _events(article_id) if e.kind == kind]
-        return set(
-            db.session.scalars(select(Delivery.partner_id).where(Delivery.event_id == event.id))
-        )
-
-    assert receivers(business.id, EventKind.PUBLISHED) == {everyone.id, trusted.id}
-    assert receivers(business.id, EventKind.WITHDRAWN) == {everyone.id, trusted.id}
-    assert receivers(embargoed.id, EventKind.PUBLISHED) == {trusted.id}
-    run_worker(utcnow() + timedelta(hours=2))
-    release = _events(embargoed.id)[-1]
-    assert release.audience == Audience.NO_EMBARGO_ACCESS
-    assert set(
-        db.session.scalars(select(Delivery.partner_id).where(Delivery.event_id == release.id))
-    ) == {everyone.id, sport.id}
-
-
-def test_a_publication_that_rolls_back_leaves_no_event_and_no_delivery(session, reporter, editor):
-    factories.partner(webhook_url="http://127.0.0.1:9/hook")
-    article = factories.approved(factories.article(reporter), editor)
-    from cms.workflow import operations as workflow_ops
-
-    workflow_ops.publish(article, article.etag, editor)
-    db.session.rollback()
-
-    assert db.session.scalar(select(func.count()).select_from(DeliveryEvent)) == 0
-    assert db.session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
 @pytest.mark.live
