@@ -17,7 +17,7 @@ from cms.articles import operations as articles
 from cms.articles.models import Article
 from cms.auth.models import Role, User
 from cms.auth.operations import hash_password
-from cms.core.errors import Problem, ValidationFailed
+from cms.core.errors import CopyTooLarge, ValidationFailed
 from cms.core.types import utcnow
 from cms.extensions import db
 from cms.ingest.models import IngestedCopy
@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 WIRE_DESK_EMAIL = "wire-desk@cms.invalid"
 HEADLINE_MAX = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-
-
-class CopyTooLarge(Problem):
-    code = 413
 
 
 @dataclass

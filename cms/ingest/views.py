@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from cms.auth.guards import auth_required, current_user
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
+from cms.core.http import with_etag
 from cms.ingest import operations
 from cms.ingest.schemas import IngestResultSchema
 
@@ -62,4 +63,4 @@ class Ingest(MethodView):
         new revision of its draft, and the very same copy changes nothing (200).
         """
         result = operations.ingest_copy(_raw_copy(), current_user())
-        return result, 201 if result.article_created else 200, {"ETag": result.article.etag}
+        return with_etag(result, result.article.etag, 201 if result.article_created else 200)
