@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Response, request, url_for
+from typing import Any
+
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms.articles import diffs, operations
+from cms.articles.models import Article
+from cms.articles.operations import MergeInfo
 from cms.articles.schemas import (
     ArticleCreateSchema,
     ArticleFilterSchema,
     ArticleSchema,
     ArticleSummarySchema,
+    ArticleView,
     ArticleWriteSchema,
     BlameSchema,
     DiffArgsSchema,
     DiffSchema,
-    EditOutcome,
     MergeArgsSchema,
     RestoreSchema,
     RevisionSchema,
@@ -48,6 +52,18 @@ ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
 RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
 
 
+def article_view(article: Article, merge: MergeInfo | None = None) -> ArticleView:
+    """Return ``article`` as the editors' API shows it, stamps in ``CMS_TIMEZONE``."""
+    return ArticleView(article, current_app.config["CMS_TIMEZONE"], merge)
+
+
+def article_response(
+    article: Article, status: int = 200, merge: MergeInfo | None = None, **headers: str
+) -> tuple[Any, int, dict[str, str]]:
+    """Return a view result for :class:`ArticleSchema`: ``article`` with its ``ETag``."""
+    return with_etag(article_view(article, merge), article.etag, status, **headers)
+
+
 @blp.route("")
 class Articles(MethodView):
     @auth_required()
@@ -66,7 +82,7 @@ class Articles(MethodView):
         message = fields.pop("message", None)
         article = operations.create_article(fields, current_user(), message)
         location = url_for("articles.ArticleItem", article_id=article.id)
-        return with_etag(article, article.etag, 201, Location=location)
+        return article_response(article, 201, Location=location)
 
 
 @blp.route(f"/<{ID}:article_id>")
@@ -78,7 +94,7 @@ class ArticleItem(MethodView):
     def get(self, article_id):
         """The article at its head revision. Honours `If-None-Match`."""
         article = operations.get_article(article_id)
-        return not_modified(article.etag) or with_etag(article, article.etag)
+        return not_modified(article.etag) or article_response(article)
 
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)
@@ -100,11 +116,11 @@ class ArticleItem(MethodView):
             article, _created = operations.edit_article(
                 article, if_match, changes, current_user(), message
             )
-            return with_etag(article, article.etag)
+            return article_response(article)
         article, _created, info = operations.merge_edit(
             article, if_match, changes, current_user(), message
         )
-        return with_etag(EditOutcome(article, info), article.etag)
+        return article_response(article, merge=info)
 
 
 @blp.route(f"/<{ID}:article_id>/revisions")
@@ -143,7 +159,7 @@ class RestoreRevision(MethodView):
             current_user(),
             (options or {}).get("message"),
         )
-        return with_etag(article, article.etag)
+        return article_response(article)
 
 
 #: Media types of the diff, in order of preference when the client accepts any.

@@ -4,11 +4,12 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms.articles.views import article_view
 from cms.auth.guards import auth_required, current_user
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
 from cms.core.http import with_etag
 from cms.ingest import operations
-from cms.ingest.schemas import IngestResultSchema
+from cms.ingest.schemas import IngestOutcome, IngestResultSchema
 
 blp = Blueprint(
     "ingest",
@@ -63,4 +64,5 @@ class Ingest(MethodView):
         new revision of its draft, and the very same copy changes nothing (200).
         """
         result = operations.ingest_copy(_raw_copy(), current_user())
-        return with_etag(result, result.article.etag, 201 if result.article_created else 200)
+        outcome = IngestOutcome(result, article_view(result.article))
+        return with_etag(outcome, result.article.etag, 201 if result.article_created else 200)
