@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     a malformed variable.
     """
     from cms import config
+    from cms.auth import operations as auth
     from cms.core.http import configure_logging, init_request_tracking, init_unit_of_work
     from cms.core.sqlite import configure_sqlite
     from cms.extensions import db, make_api, make_content_api, migrate
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     init_unit_of_work(app)
     init_request_tracking(app)
+    auth.init_app(app)
     _init_cors(app)
 
     api = make_api()
