@@ -9,6 +9,7 @@ import threading
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from cms.core.errors import Problem
@@ -55,13 +56,14 @@ def ingest_command(files: tuple[str, ...]) -> None:
     """
     from pathlib import Path
 
-    from cms.ingest.operations import ingest_copy, wire_desk_user
+    from cms.ingest.operations import IngestLimits, ingest_copy, wire_desk_user
 
+    limits = IngestLimits.from_config(current_app.config)
     failed = False
     for name in files:
         path = Path(name)
         try:
-            result = ingest_copy(path.read_bytes(), wire_desk_user())
+            result = ingest_copy(path.read_bytes(), wire_desk_user(), limits)
         except Problem as problem:
             db.session.rollback()
             click.echo(f"{path.name}: error: {problem.description}", err=True)
