@@ -10,6 +10,7 @@ from flask_cors import CORS
 
 from cms import config
 from cms.articles.views import blp as articles_blp
+from cms.auth import operations as auth
 from cms.auth.views import auth_blp, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     init_unit_of_work(app)
     init_request_tracking(app)
+    auth.init_app(app)
     _init_cors(app)
 
     api = make_api()

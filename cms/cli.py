@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from cms.auth.operations import create_user
@@ -27,7 +28,7 @@ from cms.delivery.operations import (
     rotate_webhook_secret,
 )
 from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
-from cms.ingest.operations import ingest_copy, wire_desk_user
+from cms.ingest.operations import IngestLimits, ingest_copy, wire_desk_user
 from cms.jobs import run_pass
 
 
@@ -67,12 +68,12 @@ def ingest_command(files: tuple[str, ...]) -> None:
 
     Exits with status 1 if any file could not be ingested; the others are kept.
     """
-
+    limits = IngestLimits.from_config(current_app.config)
     failed = False
     for name in files:
         path = Path(name)
         try:
-            result = ingest_copy(path.read_bytes(), wire_desk_user())
+            result = ingest_copy(path.read_bytes(), wire_desk_user(), limits)
         except Problem as problem:
             db.session.rollback()
             click.echo(f"{path.name}: error: {problem.description}", err=True)

@@ -25,8 +25,9 @@ from cms.articles.rendering import render_markdown
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
-from cms.core.errors import Conflict, NotFound, PreconditionFailed
+from cms.core.errors import Conflict, MergeConflict, NotFound, PreconditionFailed
 from cms.core.extensions import db
+from cms.core.http import stale_precondition, strong_match
 from cms.core.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -229,21 +230,22 @@ def create_article(fields: dict[str, Any], author: User, message: str | None = N
 
 
 def ensure_current(article: Article, if_match: str) -> None:
-    """Check that ``if_match`` names the article's current state.
+    """Check that ``if_match`` names the article's current state (strong comparison).
 
-    Raises :class:`PreconditionFailed` (412), naming the current head revision,
-    when it does not.
+    Raises :class:`PreconditionFailed` (412), naming the current head revision
+    and ETag, when it does not; a weak tag never does.
     """
-    if if_match != article.etag:
-        raise _stale(article)
+    if not strong_match(if_match, article.etag):
+        raise _stale(article, if_match)
 
 
-def _stale(article: Article) -> PreconditionFailed:
-    return PreconditionFailed(
+def _stale(article: Article, if_match: str) -> PreconditionFailed:
+    return stale_precondition(
+        if_match,
+        article.etag,
         f"The article has changed since your copy; its head is now revision "
         f"{article.head_number}. Reload, reapply your edit and send the new ETag.",
         current_revision=article.head_number,
-        current_etag=article.etag,
     )
 
 
@@ -304,7 +306,8 @@ def swap_state(article: Article, **values: Any) -> None:
         execution_options={"synchronize_session": False},
     )
     if swapped.rowcount != 1:
-        raise _stale(get_article(article.id))
+        based_on = article.etag
+        raise _stale(get_article(article.id), based_on)
 
 
 def edit_article(
@@ -382,11 +385,11 @@ def merge_edit(
     fields and paragraphs with both versions.
     """
     named = parse_etag(if_match)
-    if if_match == article.etag or (named and named[0] == article.head_number):
+    if strong_match(if_match, article.etag) or (named and named[0] == article.head_number):
         article, created = edit_article(article, article.etag, changes, author, message)
         return article, created, None
     if named is None or named[0] > article.head_number:
-        raise _stale(article)
+        raise _stale(article, if_match)
     base = get_revision(article, named[0]).document()
     theirs = article.head.document()
     yours = base.replace(**changes)
@@ -412,10 +415,6 @@ def merge_edit(
     )
     article = _write_revision(article, document, author=author, summary=summary, message=message)
     return article, True, info
-
-
-class MergeConflict(Conflict):
-    slug = "merge-conflict"
 
 
 def resolve_revision(article: Article, reference: str) -> int:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from flask import current_app
-from marshmallow import Schema, fields, post_dump, pre_dump, validate
+from marshmallow import Schema, fields, post_dump, validate
 
-from cms.articles.content import DOCUMENT_FIELDS, SLUG_MAX
-from cms.articles.models import ArticleStatus, PublicState, public_state
+from cms.articles.content import SLUG_MAX
+from cms.articles.models import Article, ArticleStatus, PublicState, public_state
+from cms.articles.operations import MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
 from cms.auth.schemas import UserRefSchema
-from cms.core.fields import Text
+from cms.core.fields import Text, fields_at
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
@@ -98,12 +97,6 @@ class DocumentSchema(Schema):
     language = fields.String()
 
 
-def _display_stamps(article) -> dict:
-    timezone = current_app.config["CMS_TIMEZONE"]
-    shown = {name: display_stamp(getattr(article, name), timezone) for name in STAMPS}
-    return {"timezone": timezone, **shown}
-
-
 class ArticleSummarySchema(Schema):
     """An article in a list: its head's headline and where it stands."""
 
@@ -160,21 +153,6 @@ class CorrectionSchema(Schema):
     published_at = fields.AwareDateTime()
 
 
-class _HeadView:
-    """An article seen with its head revision's document fields."""
-
-    __slots__ = ("_article", "merge")
-    _HEAD_FIELDS = frozenset(DOCUMENT_FIELDS)
-
-    def __init__(self, article, merge=None) -> None:
-        self._article = article
-        self.merge = merge
-
-    def __getattr__(self, name: str):
-        source = self._article.head if name in self._HEAD_FIELDS else self._article
-        return getattr(source, name)
-
-
 class MergeSchema(Schema):
     """Present when an edit was merged with changes made since its base."""
 
@@ -182,38 +160,53 @@ class MergeSchema(Schema):
     head_revision = fields.Integer(metadata={"description": "The head the edit was merged with."})
 
 
-class ArticleSchema(ArticleSummarySchema, DocumentSchema):
-    """An article: its head revision's content, state and stamps."""
+@dataclass(frozen=True)
+class ArticleView:
+    """An article as the editors' API shows it: what :class:`ArticleSchema` dumps.
+
+    flask-smorest dumps every response of a view with one schema instance made
+    at import, and marshmallow 4 has no schema context, so what the schema
+    cannot know travels here, beside the article: the zone to display stamps
+    in (``CMS_TIMEZONE``, which the view reads) and, after a merged edit, how
+    it was merged.
+    """
+
+    article: Article
+    timezone: str
+    merge: MergeInfo | None = None
+
+
+def _display_stamps(view: ArticleView) -> dict:
+    shown = {name: display_stamp(getattr(view.article, name), view.timezone) for name in STAMPS}
+    return {"timezone": view.timezone, **shown}
+
+
+#: The head revision's document, then the article's own state: the order the
+#: fields have always had in a response.
+_ARTICLE_FIELDS = {
+    **fields_at("article.head", DocumentSchema),
+    **fields_at("article", ArticleSummarySchema, exclude=DocumentSchema().declared_fields),
+}
+
+
+class ArticleSchema(Schema.from_dict(_ARTICLE_FIELDS, name="ArticleFields")):
+    """An article: its head revision's content, state and stamps; dumps an :class:`ArticleView`."""
 
     display = fields.Function(
         _display_stamps, metadata={"description": "Stamps for display, in `CMS_TIMEZONE`."}
     )
-    live = fields.Nested(LiveVersionSchema, allow_none=True)
-    corrections = fields.List(fields.Nested(CorrectionSchema))
-    withdrawn_at = fields.AwareDateTime(allow_none=True)
-    withdrawal_reason = fields.String(allow_none=True)
+    live = fields.Nested(LiveVersionSchema, attribute="article.live", allow_none=True)
+    corrections = fields.List(fields.Nested(CorrectionSchema), attribute="article.corrections")
+    withdrawn_at = fields.AwareDateTime(attribute="article.withdrawn_at", allow_none=True)
+    withdrawal_reason = fields.String(attribute="article.withdrawal_reason", allow_none=True)
 
     merge = fields.Nested(MergeSchema, dump_only=True)
-
-    @pre_dump
-    def _with_head(self, article, **_kwargs) -> _HeadView:
-        if isinstance(article, EditOutcome):
-            return _HeadView(article.article, article.merge)
-        return _HeadView(article)
 
     @post_dump
     def _drop_absent_merge(self, data: dict, **_kwargs) -> dict:
         if data.get("merge") is None:
             data.pop("merge", None)
         return data
-
-
-@dataclass(frozen=True)
-class EditOutcome:
-    """An edited article and, when the edit was merged, how."""
-
-    article: Any
-    merge: Any = None
 
 
 class RevisionSummarySchema(Schema):

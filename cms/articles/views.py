@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Response, request, url_for
+from typing import Any
+
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms.articles import diffs, operations
 from cms.articles.models import Article
+from cms.articles.operations import MergeInfo
 from cms.articles.schemas import (
     ArticleCreateSchema,
     ArticleFilterSchema,
     ArticleSchema,
     ArticleSummarySchema,
+    ArticleView,
     ArticleWriteSchema,
     BlameSchema,
     DiffArgsSchema,
     DiffSchema,
-    EditOutcome,
     MergeArgsSchema,
     RestoreSchema,
     RevisionSchema,
     RevisionSummarySchema,
 )
 from cms.auth.guards import auth_required, current_user
-from cms.core.errors import Problem
-from cms.core.http import if_match_header, require_json_body
+from cms.core.errors import NotAcceptable
+from cms.core.http import (
+    ETAG_HEADER,
+    IF_MATCH_DOC,
+    IF_NONE_MATCH_HEADER,
+    if_match_header,
+    not_modified,
+    require_json_body,
+    with_etag,
+)
 from cms.core.pagination import PageArgsSchema, page_schema, paginate
 from cms.core.routing import ID
 
@@ -40,32 +51,17 @@ blp.before_request(require_json_body)
 ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
 RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
 
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The ETag of the article state you edited.",
-        }
-    ]
-}
+
+def article_view(article: Article, merge: MergeInfo | None = None) -> ArticleView:
+    """Return ``article`` as the editors' API shows it, stamps in ``CMS_TIMEZONE``."""
+    return ArticleView(article, current_app.config["CMS_TIMEZONE"], merge)
 
 
-#: The ETag header every article response carries, for the OpenAPI document.
-ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
-
-
-def with_etag(article: Article, status: int = 200, **headers: str):
-    """Return a view result: ``article`` with its ``ETag`` (and any other ``headers``)."""
-    return article, status, {"ETag": article.etag, **headers}
-
-
-def _not_modified(etag: str) -> Response | None:
-    if etag.strip('"') in request.if_none_match:
-        return Response(status=304, headers={"ETag": etag})
-    return None
+def article_response(
+    article: Article, status: int = 200, merge: MergeInfo | None = None, **headers: str
+) -> tuple[Any, int, dict[str, str]]:
+    """Return a view result for :class:`ArticleSchema`: ``article`` with its ``ETag``."""
+    return with_etag(article_view(article, merge), article.etag, status, **headers)
 
 
 @blp.route("")
@@ -86,17 +82,19 @@ class Articles(MethodView):
         message = fields.pop("message", None)
         article = operations.create_article(fields, current_user(), message)
         location = url_for("articles.ArticleItem", article_id=article.id)
-        return with_etag(article, 201, Location=location)
+        return article_response(article, 201, Location=location)
 
 
 @blp.route(f"/<{ID}:article_id>")
 class ArticleItem(MethodView):
     @auth_required()
+    @blp.doc(parameters=[IF_NONE_MATCH_HEADER])
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified since your copy.")
     def get(self, article_id):
         """The article at its head revision. Honours `If-None-Match`."""
         article = operations.get_article(article_id)
-        return _not_modified(article.etag) or with_etag(article)
+        return not_modified(article.etag) or article_response(article)
 
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)
@@ -118,11 +116,11 @@ class ArticleItem(MethodView):
             article, _created = operations.edit_article(
                 article, if_match, changes, current_user(), message
             )
-            return with_etag(article)
+            return article_response(article)
         article, _created, info = operations.merge_edit(
             article, if_match, changes, current_user(), message
         )
-        return EditOutcome(article, info), 200, {"ETag": article.etag}
+        return article_response(article, merge=info)
 
 
 @blp.route(f"/<{ID}:article_id>/revisions")
@@ -161,11 +159,7 @@ class RestoreRevision(MethodView):
             current_user(),
             (options or {}).get("message"),
         )
-        return with_etag(article)
-
-
-class NotAcceptable(Problem):
-    code = 406
+        return article_response(article)
 
 
 #: Media types of the diff, in order of preference when the client accepts any.

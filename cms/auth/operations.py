@@ -6,10 +6,11 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from cms.auth.models import ApiToken, Role, User
@@ -20,9 +21,24 @@ from cms.core.types import utcnow
 log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
-#: Verified against when the e-mail is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 MIN_PASSWORD_LENGTH = 8
+
+
+class AuthState:
+    """What authentication keeps per process, on ``app.extensions["cms.auth"]``."""
+
+    @cached_property
+    def dummy_hash(self) -> str:
+        """A hash verified against when the e-mail is unknown, so both paths cost the same.
+
+        Made on first use, not at import: argon2 takes tens of milliseconds.
+        """
+        return _hasher.hash(secrets.token_hex(16))
+
+
+def init_app(app: Flask) -> None:
+    """Give ``app`` its authentication state (:class:`AuthState`)."""
+    app.extensions["cms.auth"] = AuthState()
 
 
 def hash_password(password: str) -> str:
@@ -75,8 +91,9 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
     inactive user, without saying which.
     """
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    known = user.password_hash if user else current_app.extensions["cms.auth"].dummy_hash
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(known, password)
     except (VerificationError, InvalidHashError):
         raise Unauthorized("Wrong e-mail or password.") from None
     if user is None or not user.is_active:

@@ -62,9 +62,19 @@ class NotFound(Problem):
     code = 404
 
 
+class NotAcceptable(Problem):
+    code = 406
+
+
 class Conflict(Problem):
     code = 409
     slug = "conflict"
+
+
+class MergeConflict(Conflict):
+    """An edit of an older revision overlaps changes made since (``?merge=1``)."""
+
+    slug = "merge-conflict"
 
 
 class Gone(Problem):
@@ -75,6 +85,12 @@ class Gone(Problem):
 class PreconditionFailed(Problem):
     code = 412
     slug = "stale-revision"
+
+
+class CopyTooLarge(Problem):
+    """Wire copy over ``CMS_INGEST_MAX_BYTES``."""
+
+    code = 413
 
 
 class UnsupportedMediaType(Problem):
@@ -91,6 +107,11 @@ class ValidationFailed(Problem):
 class PreconditionRequired(Problem):
     code = 428
     slug = "if-match-required"
+
+
+class DatabaseUnavailable(Problem):
+    code = 503
+    slug = "database-unavailable"
 
 
 def problem_body(error: HTTPException) -> dict[str, Any]:

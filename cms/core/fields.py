@@ -1,11 +1,15 @@
-"""marshmallow fields that refuse text no database would store faithfully."""
+"""marshmallow fields of our own: text no database would store faithfully, and
+fields that read their values from a named attribute path."""
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
+from marshmallow.utils import get_value
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
@@ -48,3 +52,28 @@ class UTCDateTime(fields.AwareDateTime):
             return moment.astimezone(UTC)
         except OverflowError:
             raise ValidationError("Out of range once converted to UTC.") from None
+
+
+def fields_at(
+    path: str, schema: type[Schema], *, exclude: Collection[str] = ()
+) -> dict[str, fields.Field]:
+    """Return copies of ``schema``'s fields that read their values at attribute ``path``.
+
+    For a response that shows an object's fields beside values that are not
+    the object's own (a key shown once, stamps in the display zone): the view
+    dumps a small dataclass holding the object at ``path`` and those values,
+    and the schema says where each value is read. ``fields.Function`` fields
+    are given the object at ``path``. Fields named in ``exclude`` are left out.
+    """
+    moved: dict[str, fields.Field] = {}
+    for name, field in schema().declared_fields.items():
+        if name in exclude:
+            continue
+        field = copy.deepcopy(field)
+        if isinstance(field, fields.Function) and field.serialize_func:
+            function = field.serialize_func
+            field.serialize_func = lambda obj, function=function: function(get_value(obj, path))
+        else:
+            field.attribute = f"{path}.{field.attribute or name}"
+        moved[name] = field
+    return moved

@@ -4,15 +4,10 @@ from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from cms.core.errors import Problem
+from cms.core.errors import DatabaseUnavailable
 from cms.core.extensions import db
 
 blp = Blueprint("core", __name__)
-
-
-class DatabaseUnavailable(Problem):
-    code = 503
-    slug = "database-unavailable"
 
 
 @blp.get("/healthz")

@@ -8,7 +8,6 @@ the views return responses and the schemas document them.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Response, request
@@ -16,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.http import http_date
 
+from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified
 from cms.core.routing import ID
 from cms.core.types import utcnow
 from cms.delivery import feeds, queries, representations
@@ -34,10 +34,7 @@ JSON = "application/json"
 #: The newsroom's name, as the author of its feeds.
 NEWSROOM = "Newsroom CMS"
 CACHING = {"Cache-Control": "private, no-cache", "Vary": "Accept, Authorization"}
-CACHING_DOC = {
-    "ETag": {"schema": {"type": "string"}},
-    "Last-Modified": {"schema": {"type": "string"}},
-}
+CACHING_DOC = {**ETAG_HEADER, "Last-Modified": {"schema": {"type": "string"}}}
 PROBLEMS = {
     401: "No API key, or one that is unknown or revoked.",
     404: "No such story, or not one this partner may see.",
@@ -92,28 +89,6 @@ def _format(requested: str | None) -> str:
     )
 
 
-def _conditional(etag: str, last_modified: datetime | None = None) -> Response | None:
-    """Return 304 when the request's validators match ``etag`` (or ``last_modified``).
-
-    ``If-None-Match`` wins over ``If-Modified-Since``, as RFC 9110 says.
-    """
-    headers = {"ETag": etag, **CACHING}
-    if last_modified is not None:
-        headers["Last-Modified"] = http_date(last_modified)
-    if request.if_none_match:
-        if request.if_none_match.contains_weak(etag.strip('"')):
-            return Response(status=304, headers=headers)
-        return None
-    since = request.if_modified_since
-    if (
-        last_modified is not None
-        and since is not None
-        and last_modified.replace(microsecond=0) <= since
-    ):
-        return Response(status=304, headers=headers)
-    return None
-
-
 @articles_blp.route("")
 class ContentArticles(MethodView):
     @partner_required
@@ -133,7 +108,7 @@ class ContentArticles(MethodView):
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
 
-@articles_blp.route(f"/<{ID}:article_id>")
+@articles_blp.route(f"/<{ID}:article_id>", parameters=[IF_NONE_MATCH_HEADER])
 class ContentArticle(MethodView):
     @partner_required
     @_documented(articles_blp, 401, 404, 410, 422)
@@ -149,13 +124,11 @@ class ContentArticle(MethodView):
         fmt = _format(format)
         now = utcnow()
         found = queries.find_article(current_reader(), article_id, version=version)
-        etag, last_modified = (
-            representations.article_etag(found, fmt, now),
-            found.last_modified(now),
-        )
-        not_modified = _conditional(etag, last_modified)
-        if not_modified is not None:
-            return not_modified
+        etag = representations.article_etag(found, fmt, now)
+        last_modified = found.last_modified(now)
+        cached = not_modified(etag, last_modified, **CACHING)
+        if cached is not None:
+            return cached
         mimetype = feeds.NINJS_MEDIA_TYPE if fmt == representations.NINJS_FORMAT else JSON
         return Response(
             representations.article_body(found, fmt, now),
@@ -196,18 +169,19 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
         now=now,
     )
     document, etag = representations.feed_document(kind, info, found, now)
-    not_modified = _conditional(etag)
-    if not_modified is not None:
-        return not_modified
+    cached = not_modified(etag, **CACHING)
+    if cached is not None:
+        return cached
     mimetype = "application/atom+xml" if kind == "atom" else "application/feed+json"
     return Response(document, mimetype=mimetype, headers={"ETag": etag, **CACHING})
 
 
-@feeds_blp.route("/atom")
+@feeds_blp.route("/atom", parameters=[IF_NONE_MATCH_HEADER])
 class AtomFeed(MethodView):
     @partner_required
     @_documented(feeds_blp, 401, 422)
     @feeds_blp.arguments(FeedArgsSchema(), location="query", as_kwargs=True)
+    @feeds_blp.alt_response(304, description="Not modified since your copy.")
     @feeds_blp.response(
         200,
         content_type="application/atom+xml",
@@ -218,11 +192,12 @@ class AtomFeed(MethodView):
         return _feed("atom", section, limit)
 
 
-@feeds_blp.route("/json")
+@feeds_blp.route("/json", parameters=[IF_NONE_MATCH_HEADER])
 class JsonFeed(MethodView):
     @partner_required
     @_documented(feeds_blp, 401, 422)
     @feeds_blp.arguments(FeedArgsSchema(), location="query", as_kwargs=True)
+    @feeds_blp.alt_response(304, description="Not modified since your copy.")
     @feeds_blp.response(
         200,
         content_type="application/feed+json",

@@ -7,12 +7,14 @@ that it changes only on purpose (bump ``representations.REPRESENTATION`` with it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from marshmallow import Schema, fields, validate
 
 from cms.articles.models import VersionKind
 from cms.articles.rendering import byline_text, dateline_text
-from cms.core.fields import Text, UTCDateTime
-from cms.delivery.models import DeliveryState
+from cms.core.fields import Text, UTCDateTime, fields_at
+from cms.delivery.models import DeliveryState, Partner, PartnerKey
 from cms.outbox.models import EventKind
 
 ID_RANGE = validate.Range(min=1, max=2_147_483_647)
@@ -194,12 +196,23 @@ class PartnerSchema(Schema):
     keys = fields.List(fields.Nested(PartnerKeySchema))
 
 
-class PartnerCreatedSchema(PartnerSchema):
+@dataclass(frozen=True)
+class CreatedPartner:
+    """A partner just created and its API key, shown this once."""
+
+    partner: Partner
+    api_key: str
+
+
+class PartnerCreatedSchema(Schema.from_dict(fields_at("partner", PartnerSchema))):
+    """A :class:`CreatedPartner`: the partner, its API key and its webhook secret."""
+
     api_key = fields.String(
         metadata={"description": "Shown once: send as `Authorization: Bearer <key>`."}
     )
     webhook_secret = fields.String(
-        metadata={"description": "Shown once: the HMAC-SHA256 key webhooks are signed with."}
+        attribute="partner.webhook_secret",
+        metadata={"description": "Shown once: the HMAC-SHA256 key webhooks are signed with."},
     )
 
 
@@ -235,7 +248,17 @@ class KeyRequestSchema(Schema):
     )
 
 
-class IssuedKeySchema(PartnerKeySchema):
+@dataclass(frozen=True)
+class IssuedKey:
+    """A partner's new key record and the key itself, shown this once."""
+
+    key: PartnerKey
+    api_key: str
+
+
+class IssuedKeySchema(Schema.from_dict(fields_at("key", PartnerKeySchema))):
+    """An :class:`IssuedKey`: the key's record and the key."""
+
     api_key = fields.String(metadata={"description": "Shown once."})
 
 

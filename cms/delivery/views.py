@@ -6,8 +6,6 @@ On the editors' API, for admins. The partner-facing content API is in
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -19,9 +17,11 @@ from cms.core.pagination import PageArgsSchema, page_schema, paginate
 from cms.core.routing import ID
 from cms.delivery import operations
 from cms.delivery.schemas import (
+    CreatedPartner,
     DeliveryDetailSchema,
     DeliveryFilterSchema,
     DeliverySchema,
+    IssuedKey,
     IssuedKeySchema,
     KeyRequestSchema,
     PartnerCreatedSchema,
@@ -43,19 +43,6 @@ PartnerPageSchema = page_schema(PartnerSchema, "PartnerPage")
 DeliveryPageSchema = page_schema(DeliverySchema, "DeliveryPage")
 
 
-class _Revealed:
-    """An object seen with secrets that are shown once beside its own attributes."""
-
-    def __init__(self, wrapped: Any, **secrets: str) -> None:
-        self._wrapped = wrapped
-        self._secrets = secrets
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._secrets:
-            return self._secrets[name]
-        return getattr(self._wrapped, name)
-
-
 @blp.route("")
 class Partners(MethodView):
     @auth_required(Role.ADMIN)
@@ -72,8 +59,7 @@ class Partners(MethodView):
         """Create a partner; the answer shows its API key and webhook secret, once."""
         partner, key = operations.create_partner(**fields)
         location = url_for("partners.PartnerItem", partner_id=partner.id)
-        revealed = _Revealed(partner, api_key=key, webhook_secret=partner.webhook_secret)
-        return revealed, 201, {"Location": location}
+        return CreatedPartner(partner, key), 201, {"Location": location}
 
 
 @blp.route(f"/<{ID}:partner_id>")
@@ -101,7 +87,7 @@ class PartnerKeys(MethodView):
         """Issue a new API key (rotation); older keys stay valid until revoked."""
         partner = operations.get_partner(partner_id)
         key, record = operations.issue_key(partner, **(options or {}))
-        return _Revealed(record, api_key=key)
+        return IssuedKey(record, key)
 
 
 @blp.route(f"/<{ID}:partner_id>/keys/<{ID}:key_id>")

@@ -7,17 +7,18 @@ import logging
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from cms.articles import operations as articles
 from cms.articles.models import Article
 from cms.auth.models import Role, User
 from cms.auth.operations import hash_password
-from cms.core.errors import Problem, ValidationFailed
+from cms.core.errors import CopyTooLarge, ValidationFailed
 from cms.core.extensions import db
 from cms.core.types import utcnow
 from cms.ingest.models import IngestedCopy
@@ -32,8 +33,22 @@ HEADLINE_MAX = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
-class CopyTooLarge(Problem):
-    code = 413
+@dataclass(frozen=True)
+class IngestLimits:
+    """The ingest settings (``CMS_INGEST_*``); the caller reads them from the config."""
+
+    #: Copy longer than this many bytes is refused.
+    max_bytes: int
+    #: A story with the same headline and dateline within this window is a new take.
+    take_window: timedelta
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> IngestLimits:
+        """Return the limits an app's ``config`` sets."""
+        return cls(
+            max_bytes=config["CMS_INGEST_MAX_BYTES"],
+            take_window=timedelta(hours=config["CMS_INGEST_TAKE_WINDOW_HOURS"]),
+        )
 
 
 @dataclass
@@ -51,13 +66,12 @@ class IngestResult:
     warnings: list[str]
 
 
-def decode_copy(raw: bytes) -> str:
+def decode_copy(raw: bytes, limit: int) -> str:
     """Return ``raw`` as text.
 
-    Raises :class:`CopyTooLarge` over ``CMS_INGEST_MAX_BYTES`` and
+    Raises :class:`CopyTooLarge` over ``limit`` bytes and
     :class:`ValidationFailed` for empty copy, binary data or text that is not UTF-8.
     """
-    limit = current_app.config["CMS_INGEST_MAX_BYTES"]
     if len(raw) > limit:
         raise CopyTooLarge(f"Wire copy is limited to {limit} bytes; this is {len(raw)}.")
     try:
@@ -107,7 +121,7 @@ def _document_fields(parsed: ParsedStory, warnings: list[str]) -> dict:
     }
 
 
-def _earlier_take(source_id: str | None, take_key: str) -> IngestedCopy | None:
+def _earlier_take(source_id: str | None, take_key: str, window: timedelta) -> IngestedCopy | None:
     if source_id:
         by_source = db.session.scalar(
             select(IngestedCopy)
@@ -117,7 +131,6 @@ def _earlier_take(source_id: str | None, take_key: str) -> IngestedCopy | None:
         )
         if by_source is not None:
             return by_source
-    window = timedelta(hours=current_app.config["CMS_INGEST_TAKE_WINDOW_HOURS"])
     return db.session.scalar(
         select(IngestedCopy)
         .where(IngestedCopy.take_key == take_key, IngestedCopy.received_at >= utcnow() - window)
@@ -126,16 +139,16 @@ def _earlier_take(source_id: str | None, take_key: str) -> IngestedCopy | None:
     )
 
 
-def ingest_copy(raw: bytes, user: User) -> IngestResult:
+def ingest_copy(raw: bytes, user: User, limits: IngestLimits) -> IngestResult:
     """Make a draft article (or a new revision of one) from raw wire copy.
 
     Identical copy is recognised and stores nothing. A new take of a known story
-    (same source id, or same headline and dateline within
-    ``CMS_INGEST_TAKE_WINDOW_HOURS``) becomes a new revision of its article, so
-    the diff shows what the agency changed. Raises what :func:`decode_copy`
-    raises, and :class:`ValidationFailed` when nothing looks like a story.
+    (same source id, or same headline and dateline within ``limits.take_window``)
+    becomes a new revision of its article, so the diff shows what the agency
+    changed. Raises what :func:`decode_copy` raises, and :class:`ValidationFailed`
+    when nothing looks like a story.
     """
-    text = decode_copy(raw)
+    text = decode_copy(raw, limits.max_bytes)
     parsed = parse(text)
     warnings = list(parsed.warnings)
     copy_hash = _digest(_normalised(text))
@@ -146,7 +159,7 @@ def ingest_copy(raw: bytes, user: User) -> IngestResult:
 
     fields = _document_fields(parsed, warnings)
     take_key = _take_key(fields["headline"], parsed.dateline)
-    earlier = _earlier_take(parsed.source_id, take_key)
+    earlier = _earlier_take(parsed.source_id, take_key, limits.take_window)
     if earlier is None:
         article = articles.create_article(fields, user, "Ingested from wire copy")
         created = revised = True

@@ -1,8 +1,13 @@
 """Response shape of the ingest endpoint."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from marshmallow import Schema, fields
 
-from cms.articles.schemas import ArticleSchema, BylineSchema, DatelineSchema
+from cms.articles.schemas import ArticleSchema, ArticleView, BylineSchema, DatelineSchema
+from cms.ingest.operations import IngestResult
 
 
 class StampSchema(Schema):
@@ -33,14 +38,25 @@ class RecognisedSchema(Schema):
     recognisers = fields.List(fields.String())
 
 
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What :class:`IngestResultSchema` dumps: the result, its article as editors see it."""
+
+    result: IngestResult
+    article: ArticleView
+
+
 class IngestResultSchema(Schema):
     article = fields.Nested(ArticleSchema)
-    article_created = fields.Boolean()
-    revision_created = fields.Boolean()
+    article_created = fields.Boolean(attribute="result.article_created")
+    revision_created = fields.Boolean(attribute="result.revision_created")
     duplicate = fields.Boolean(
-        metadata={"description": "The same copy was ingested before; nothing was stored."}
+        attribute="result.duplicate",
+        metadata={"description": "The same copy was ingested before; nothing was stored."},
     )
-    recognised = fields.Nested(RecognisedSchema, attribute="parsed")
+    recognised = fields.Nested(RecognisedSchema, attribute="result.parsed")
     warnings = fields.List(
-        fields.String(), metadata={"description": "What could not be recognised."}
+        fields.String(),
+        attribute="result.warnings",
+        metadata={"description": "What could not be recognised."},
     )

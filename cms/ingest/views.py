@@ -1,13 +1,15 @@
 """``POST /api/v1/ingest``: raw wire copy in, draft article out."""
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms.articles.views import article_view
 from cms.auth.guards import auth_required, current_user
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
+from cms.core.http import with_etag
 from cms.ingest import operations
-from cms.ingest.schemas import IngestResultSchema
+from cms.ingest.schemas import IngestOutcome, IngestResultSchema
 
 blp = Blueprint(
     "ingest",
@@ -61,5 +63,7 @@ class Ingest(MethodView):
         A new story becomes a draft (201). A new take of a known story becomes a
         new revision of its draft, and the very same copy changes nothing (200).
         """
-        result = operations.ingest_copy(_raw_copy(), current_user())
-        return result, 201 if result.article_created else 200, {"ETag": result.article.etag}
+        limits = operations.IngestLimits.from_config(current_app.config)
+        result = operations.ingest_copy(_raw_copy(), current_user(), limits)
+        outcome = IngestOutcome(result, article_view(result.article))
+        return with_etag(outcome, result.article.etag, 201 if result.article_created else 200)

@@ -7,11 +7,16 @@ from flask_smorest import Blueprint
 
 from cms.articles.operations import get_article
 from cms.articles.schemas import ArticleSchema
-from cms.articles.views import ETAG_HEADER, IF_MATCH_DOC, with_etag
+from cms.articles.views import article_response
 from cms.audit.operations import history_query
 from cms.audit.schemas import AuditEntrySchema
 from cms.auth.guards import auth_required, current_user
-from cms.core.http import if_match_header, require_json_body
+from cms.core.http import (
+    ETAG_HEADER,
+    IF_MATCH_DOC,
+    if_match_header,
+    require_json_body,
+)
 from cms.core.pagination import PageArgsSchema, page_schema, paginate
 from cms.core.routing import ID
 from cms.workflow import operations
@@ -65,7 +70,7 @@ class Submit(MethodView):
         article = operations.submit(
             get_article(article_id), if_match, current_user(), (args or {}).get("comment")
         )
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/approve")
@@ -85,7 +90,7 @@ class Approve(MethodView):
         article = operations.approve(
             get_article(article_id), if_match, current_user(), (args or {}).get("comment")
         )
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/reject")
@@ -100,7 +105,7 @@ class Reject(MethodView):
         article = operations.reject(
             get_article(article_id), if_match, current_user(), args["reason"]
         )
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/publish")
@@ -118,7 +123,7 @@ class Publish(MethodView):
         article = operations.publish(
             get_article(article_id), if_match, current_user(), **(args or {})
         )
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/schedule")
@@ -131,7 +136,7 @@ class Schedule(MethodView):
         """Publish the approved revision at `publish_at` (editors); replaces a schedule."""
         if_match = if_match_header()
         article = operations.schedule(get_article(article_id), if_match, current_user(), **args)
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/unschedule")
@@ -146,7 +151,7 @@ class Unschedule(MethodView):
         article = operations.unschedule(
             get_article(article_id), if_match, current_user(), (args or {}).get("reason")
         )
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/withdraw")
@@ -161,7 +166,7 @@ class Withdraw(MethodView):
         article = operations.withdraw(
             get_article(article_id), if_match, current_user(), args["reason"]
         )
-        return with_etag(article)
+        return article_response(article)
 
 
 @blp.route(f"/<{ID}:article_id>/actions")

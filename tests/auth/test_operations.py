@@ -80,3 +80,13 @@ def test_expired_and_revoked_tokens_are_refused(session, reporter):
         operations.token_for(expired)
     with pytest.raises(Unauthorized, match="revoked"):
         operations.token_for(revoked)
+
+
+def test_the_dummy_hash_is_made_on_first_use_once_per_app(app):
+    state = app.extensions["cms.auth"]
+    fresh = operations.AuthState()
+
+    assert "dummy_hash" not in vars(fresh)
+    assert fresh.dummy_hash.startswith("$argon2id$")
+    assert fresh.dummy_hash is fresh.dummy_hash
+    assert isinstance(state, operations.AuthState)

@@ -1,4 +1,4 @@
-"""Request ids, logging, CORS, OpenAPI and the health check."""
+"""Request ids, logging, CORS, OpenAPI, the health check and conditional requests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+from cms.core.http import strong_match, weak_match
+from tests import factories
 from tests.conftest import make_test_app
 
 
@@ -100,3 +102,103 @@ def test_cors_allows_configured_origins_and_exposes_etag(cors_app):
 
     stranger = client.get("/api/v1/articles", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+# --- Conditional requests ---------------------------------------------------------------------
+
+MALFORMED = ["garbage", "2.2", '"2.2', 'W/"2.2', "W/", '"2.2" "3.3"', ",", '"2.\x7f2"', ""]
+
+
+@pytest.mark.parametrize(
+    ("header", "matches"),
+    [
+        ('"2.2"', True),
+        ('W/"2.2"', True),
+        ('"1.1", W/"2.2"', True),
+        ('"1.1" ,\t"2.2"', True),
+        ("*", True),
+        ('"1.1"', False),
+        ('W/"1.1", "3.3"', False),
+        *((header, False) for header in MALFORMED),
+    ],
+)
+def test_if_none_match_compares_weakly(header, matches):
+    assert weak_match(header, '"2.2"') is matches
+
+
+@pytest.mark.parametrize(
+    ("header", "matches"),
+    [
+        ('"2.2"', True),
+        (' "2.2" ', True),
+        ('W/"2.2"', False),
+        ('"1.1"', False),
+        ("*", False),
+        *((header, False) for header in MALFORMED),
+    ],
+)
+def test_if_match_compares_strongly(header, matches):
+    assert strong_match(header, '"2.2"') is matches
+
+
+def test_a_weak_current_tag_never_matches_strongly():
+    assert not strong_match('W/"2.2"', 'W/"2.2"')
+    assert weak_match('W/"2.2"', 'W/"2.2"')
+
+
+@pytest.fixture
+def published(session, reporter, editor):
+    """A published story, the reporter's headers and a partner's."""
+    article = factories.published(factories.article(reporter), editor)
+    _partner, key = factories.partner(name="Conditional Gazette")
+    return article, factories.auth(reporter), factories.partner_auth(key)
+
+
+def test_a_weak_if_none_match_is_304_on_both_apis(client, published):
+    article, staff_headers, partner_headers = published
+    for path, headers in (
+        (f"/api/v1/articles/{article.id}", staff_headers),
+        (f"/content/v1/articles/{article.id}", partner_headers),
+    ):
+        etag = client.get(path, headers=headers).headers["ETag"]
+        cached = client.get(path, headers={**headers, "If-None-Match": f"W/{etag}"})
+
+        assert cached.status_code == 304, path
+        assert cached.headers["ETag"] == etag
+        assert cached.data == b""
+
+
+@pytest.mark.parametrize("header", MALFORMED[:-1])
+def test_a_malformed_if_none_match_is_answered_in_full(client, published, header):
+    article, staff_headers, partner_headers = published
+    for path, headers in (
+        (f"/api/v1/articles/{article.id}", staff_headers),
+        (f"/content/v1/articles/{article.id}", partner_headers),
+        ("/content/v1/feeds/atom", partner_headers),
+    ):
+        response = client.get(path, headers={**headers, "If-None-Match": header})
+
+        assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("patch", "", {"headline": "Cranes move again"}), ("post", "/submit", None)],
+)
+def test_a_weak_if_match_is_412_saying_why(client, published, method, suffix, body):
+    article, staff_headers, _partner_headers = published
+    current = article.etag
+
+    response = getattr(client, method)(
+        f"/api/v1/articles/{article.id}{suffix}",
+        json=body,
+        headers={**staff_headers, "If-Match": f"W/{current}"},
+    )
+
+    assert response.status_code == 412
+    assert response.mimetype == "application/problem+json"
+    assert response.json["current_etag"] == current
+    assert response.json["current_revision"] == article.head_number
+    assert "weak" in response.json["detail"]
+    assert "cannot be used for a write" in response.json["detail"]
+    assert current in response.json["detail"]
