@@ -1,6 +1,6 @@
 """Configuration read from the environment, with the documented defaults.
 
-Every variable is listed in README.md ("Configuration").
+Every variable is listed in docs/operations.md ("Configuration").
 """
 
 from __future__ import annotations
