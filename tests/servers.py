@@ -77,7 +77,8 @@ def _wait_until_up(server: Server, process: subprocess.Popen, timeout: float = 3
         try:
             with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        # TimeoutError: the port is open but no worker has booted yet (a loaded machine).
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer in {timeout}s:\n{server.log()}")
 
