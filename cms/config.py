@@ -1,6 +1,6 @@
 """Configuration read from the environment, with the documented defaults.
 
-Every variable is listed in README.md ("Configuration").
+Every variable is listed in docs/operations.md ("Configuration").
 """
 
 from __future__ import annotations
@@ -104,6 +104,12 @@ def webhook_settings() -> dict:
     return settings
 
 
+#: Where the app serves Swagger UI's own files (``cms.core.views``), so that the
+#: API docs pages load nothing from another host and work offline.
+SWAGGER_UI_URL = "/swagger-ui/"
+#: Swagger UI options: no online validator (it would send the document elsewhere).
+SWAGGER_UI_CONFIG = {"validatorUrl": None}
+
 #: Settings for flask-smorest and the OpenAPI document of the editors' API.
 API_SETTINGS = {
     "API_TITLE": "Newsroom CMS — editors' API",
@@ -111,8 +117,9 @@ API_SETTINGS = {
     "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_REDOC_PATH": "docs",
-    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,
+    "OPENAPI_SWAGGER_UI_CONFIG": SWAGGER_UI_CONFIG,
     "API_SPEC_OPTIONS": {
         "info": {
             "description": "Write, revise, review and publish stories. "
@@ -131,8 +138,9 @@ CONTENT_API_SETTINGS = {
     "CONTENT_OPENAPI_VERSION": "3.1.0",
     "CONTENT_OPENAPI_URL_PREFIX": "/content/v1",
     "CONTENT_OPENAPI_JSON_PATH": "openapi.json",
-    "CONTENT_OPENAPI_REDOC_PATH": "docs",
-    "CONTENT_OPENAPI_REDOC_URL": API_SETTINGS["OPENAPI_REDOC_URL"],
+    "CONTENT_OPENAPI_SWAGGER_UI_PATH": "docs",
+    "CONTENT_OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,
+    "CONTENT_OPENAPI_SWAGGER_UI_CONFIG": SWAGGER_UI_CONFIG,
     "CONTENT_API_SPEC_OPTIONS": {
         "info": {
             "description": "Published stories for syndication partners: articles, the changes "
