@@ -23,6 +23,7 @@ from cms.articles.operations import ensure_current, get_article, get_revision, s
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
+from cms.core.database import changed_rows
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
 from cms.core.extensions import db
 from cms.core.types import utcnow
@@ -522,13 +523,12 @@ def _cancel_pending(article_id: int, now: datetime, outcome: str) -> dict[str, A
     )
     if job is None:
         return None
-    db.session.execute(
+    changed_rows(
         update(ScheduledPublication)
         .where(
             ScheduledPublication.id == job.id,
             ScheduledPublication.state == ScheduleState.PENDING,
         )
-        .values(state=ScheduleState.CANCELLED, finished_at=now, outcome=outcome),
-        execution_options={"synchronize_session": False},
+        .values(state=ScheduleState.CANCELLED, finished_at=now, outcome=outcome)
     )
     return {"job_id": job.id, "publish_at": job.publish_at.isoformat()}
