@@ -166,7 +166,7 @@ def release_next_embargo(now: datetime, tried: set[int]) -> JobOutcome | None:
     if claimed != 1:
         return outcome("skipped", "another worker released it")
     lock_feed()
-    event = db.session.get(DeliveryEvent, event_id, populate_existing=True)
+    event = db.session.get_one(DeliveryEvent, event_id, populate_existing=True)
     status = db.session.scalar(select(Article.status).where(Article.id == event.article_id))
     if status == ArticleStatus.WITHDRAWN:
         return outcome("done", f"article {event.article_id} was withdrawn; nothing to release")
@@ -225,7 +225,7 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
     config = current_app.config
     earlier = aliased(Delivery)
     candidates = (
-        select(Delivery.id, Delivery.state, Delivery.attempts)
+        select(Delivery.id, Delivery.partner_id, Delivery.state, Delivery.attempts)
         .join(Partner, Partner.id == Delivery.partner_id)
         .where(
             Delivery.state.in_(_OPEN),
@@ -252,6 +252,10 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
     if row is None:
         return None
     outcome = outcome_factory("webhook", row.id)
+    partner = db.session.get_one(Partner, row.partner_id)
+    if partner.webhook_url is None:
+        # Removed since the query above; the delivery waits, unclaimed, for a new one.
+        return outcome("skipped", "the partner's webhook was removed meanwhile")
     clock = max(now, utcnow())
     lost = row.state == DeliveryState.DELIVERING
     attempt = row.attempts + 1
@@ -272,7 +276,7 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
     )
     if claimed != 1:
         return outcome("skipped", "another worker claimed it")
-    delivery = db.session.get(Delivery, row.id, populate_existing=True)
+    delivery = db.session.get_one(Delivery, row.id, populate_existing=True)
     if lost:
         db.session.add(
             DeliveryAttempt(
@@ -285,7 +289,6 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
                 outcome="lost",
             )
         )
-    partner = db.session.get(Partner, delivery.partner_id)
     claim = _Claim(
         delivery_id=delivery.id,
         partner_id=partner.id,

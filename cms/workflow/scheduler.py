@@ -84,7 +84,7 @@ def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome
 
 
 def _load_job(job_id: int) -> ScheduledPublication:
-    return db.session.get(ScheduledPublication, job_id, populate_existing=True)
+    return db.session.get_one(ScheduledPublication, job_id, populate_existing=True)
 
 
 def _carry_out(job: ScheduledPublication, now: datetime) -> Version:
