@@ -32,11 +32,13 @@ test: lint
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench
 
-# Style and the package layers (the import-linter contract in pyproject.toml).
+# Style, the package layers (the import-linter contract in pyproject.toml) and types
+# (mypy, configured in pyproject.toml too).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check cms tests wsgi.py
 	$(BIN)/ruff format --check cms tests wsgi.py
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix cms tests wsgi.py

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 
 from cms import config
@@ -24,6 +25,12 @@ from cms.ingest.views import blp as ingest_blp
 from cms.workflow.views import blp as workflow_blp
 
 
+class _UnsortedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, keeping keys in the order the schemas declare them."""
+
+    sort_keys = False
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application.
 
@@ -39,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
-    app.json.sort_keys = False
+    app.json = _UnsortedJSONProvider(app)
 
     configure_logging(app)
     db.init_app(app)

@@ -37,6 +37,15 @@ DEMO_USERS = (
     },
 )
 
+_TRAMS_BODY = (
+    "Tram drivers in the Slovenian capital stopped work on Tuesday after talks over "
+    "wages broke down late on Monday night, leaving thousands of commuters to find "
+    "other ways to reach the city centre.\n\n"
+    "Union leader Mira Kovacic said drivers had been offered a rise that did not keep "
+    "pace with prices.\n\n"
+    "The city transport company said buses would run more often on the busiest routes."
+)
+
 _TRAMS = {
     "headline": "Tram drivers walk out as wage talks stall in Ljubljana",
     "deck": "Commuters face a second day without trams; talks resume Thursday",
@@ -44,18 +53,11 @@ _TRAMS = {
     "bylines": [{"name": "Tomas Rivera", "role": "reporter", "affiliation": "Newsroom Wire"}],
     "section": "world",
     "keywords": ["transport", "strikes", "Slovenia"],
-    "body": (
-        "Tram drivers in the Slovenian capital stopped work on Tuesday after talks over "
-        "wages broke down late on Monday night, leaving thousands of commuters to find "
-        "other ways to reach the city centre.\n\n"
-        "Union leader Mira Kovacic said drivers had been offered a rise that did not keep "
-        "pace with prices.\n\n"
-        "The city transport company said buses would run more often on the busiest routes."
-    ),
+    "body": _TRAMS_BODY,
 }
 
 _TRAMS_FIX = {
-    "body": _TRAMS["body"].replace("Mira Kovacic", "Mira Kovačič"),
+    "body": _TRAMS_BODY.replace("Mira Kovacic", "Mira Kovačič"),
 }
 
 _TRAMS_UPDATE = {

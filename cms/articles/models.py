@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from cms.articles.content import Document
 from cms.auth.models import User
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 
 
@@ -71,7 +71,7 @@ class VersionKind(enum.StrEnum):
     CORRECTION = "correction"
 
 
-class Body(db.Model):
+class Body(Model):
     """A Markdown body, stored once however many revisions share it.
 
     Revisions point at bodies by hash, so an edit of the headline, the dateline
@@ -88,7 +88,7 @@ class Body(db.Model):
     html: Mapped[str] = mapped_column(Text)
 
 
-class Article(db.Model):
+class Article(Model):
     """A story: a pointer to its head revision plus workflow state and stamps."""
 
     __tablename__ = "articles"
@@ -174,7 +174,7 @@ class Article(db.Model):
         return format_etag(self.head_number, self.lock_version)
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One immutable, numbered state of an article's content."""
 
     __tablename__ = "revisions"
@@ -230,7 +230,7 @@ class Revision(db.Model):
         )
 
 
-class Version(db.Model):
+class Version(Model):
     """A public version of an article: what readers and partners saw from ``published_at``.
 
     Numbered 1, 2, 3 … per article, apart from revision numbers: only

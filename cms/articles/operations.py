@@ -25,6 +25,7 @@ from cms.articles.rendering import render_markdown
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
+from cms.core.database import changed_rows
 from cms.core.errors import Conflict, MergeConflict, NotFound, PreconditionFailed
 from cms.core.extensions import db
 from cms.core.http import stale_precondition, strong_match
@@ -299,13 +300,12 @@ def swap_state(article: Article, **values: Any) -> None:
     reloads the article afterwards (:func:`get_article`). Raises
     :class:`PreconditionFailed`, naming the current head, when it lost the race.
     """
-    swapped = db.session.execute(
+    swapped = changed_rows(
         update(Article)
         .where(Article.id == article.id, Article.lock_version == article.lock_version)
-        .values(lock_version=article.lock_version + 1, **values),
-        execution_options={"synchronize_session": False},
+        .values(lock_version=article.lock_version + 1, **values)
     )
-    if swapped.rowcount != 1:
+    if swapped != 1:
         based_on = article.etag
         raise _stale(get_article(article.id), based_on)
 

@@ -189,7 +189,12 @@ _ARTICLE_FIELDS = {
 }
 
 
-class ArticleSchema(Schema.from_dict(_ARTICLE_FIELDS, name="ArticleFields")):
+class _ArticleFields(Schema):
+    class Meta:
+        include = _ARTICLE_FIELDS
+
+
+class ArticleSchema(_ArticleFields):
     """An article: its head revision's content, state and stamps; dumps an :class:`ArticleView`."""
 
     display = fields.Function(

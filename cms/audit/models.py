@@ -14,7 +14,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms.auth.models import User
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 
 
@@ -34,7 +34,7 @@ class AuditAction(enum.StrEnum):
     WITHDRAW = "withdraw"
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One line of an article's history. Append-only: rows are never changed or deleted."""
 
     __tablename__ = "audit_entries"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import UTCDateTime, enum_type, utcnow
 
 
@@ -20,7 +20,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(db.Model):
+class User(Model):
     """A person who works in the newsroom."""
 
     __tablename__ = "users"
@@ -41,7 +41,7 @@ class User(db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; the token itself is shown once and only its hash is kept."""
 
     __tablename__ = "api_tokens"

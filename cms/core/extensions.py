@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by :func:`cms.app.create_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -26,6 +28,14 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+# Every model subclasses ``Model``. ``db.Model`` is built at run time from ``Base``
+# (adding the session binding), so a type checker cannot see it as a class; it
+# checks the models against ``Base``, which declares everything they use.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def make_api() -> ProblemApi:

@@ -12,6 +12,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -143,7 +144,10 @@ def strong_match(header: str, etag: str) -> bool:
 
 
 def not_modified(
-    etag: str, last_modified: datetime | None = None, **headers: str
+    etag: str,
+    last_modified: datetime | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> Response | None:
     """Return the 304 answer when the request's copy is current, else ``None``.
 
@@ -152,7 +156,7 @@ def not_modified(
     ``last_modified``, when given. The 304 carries ``ETag``, ``Last-Modified``
     and ``headers``, as the 200 would.
     """
-    answer = {"ETag": etag, **headers}
+    answer = {"ETag": etag, **(headers or {})}
     if last_modified is not None:
         answer["Last-Modified"] = http_date(last_modified)
     if_none_match = request.headers.get("If-None-Match", "")

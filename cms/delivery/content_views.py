@@ -126,7 +126,7 @@ class ContentArticle(MethodView):
         found = queries.find_article(current_reader(), article_id, version=version)
         etag = representations.article_etag(found, fmt, now)
         last_modified = found.last_modified(now)
-        cached = not_modified(etag, last_modified, **CACHING)
+        cached = not_modified(etag, last_modified, headers=CACHING)
         if cached is not None:
             return cached
         mimetype = feeds.NINJS_MEDIA_TYPE if fmt == representations.NINJS_FORMAT else JSON
@@ -169,7 +169,7 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
         now=now,
     )
     document, etag = representations.feed_document(kind, info, found, now)
-    cached = not_modified(etag, **CACHING)
+    cached = not_modified(etag, headers=CACHING)
     if cached is not None:
         return cached
     mimetype = "application/atom+xml" if kind == "atom" else "application/feed+json"

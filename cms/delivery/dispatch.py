@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from cms.articles.models import Article, ArticleStatus
+from cms.core.database import changed_rows
 from cms.core.extensions import db
 from cms.core.jobs import JobOutcome, outcome_factory
 from cms.core.sqlite import writing
@@ -59,13 +60,12 @@ def fan_out_next_event(now: datetime, tried: set[int]) -> JobOutcome | None:
     if event is None:
         return None
     outcome = outcome_factory("fan-out", event.id)
-    moved = db.session.execute(
+    moved = changed_rows(
         update(FanOutCursor)
         .where(FanOutCursor.id == 1, FanOutCursor.event_id == cursor)
-        .values(event_id=event.id),
-        execution_options={"synchronize_session": False},
+        .values(event_id=event.id)
     )
-    if moved.rowcount != 1:
+    if moved != 1:
         return outcome("skipped", "another worker fanned it out")
     queued = fan_out(event)
     return outcome("done", f"{queued} webhook deliveries queued")
@@ -158,16 +158,15 @@ def release_next_embargo(now: datetime, tried: set[int]) -> JobOutcome | None:
     if event_id is None:
         return None
     outcome = outcome_factory("embargo-release", event_id)
-    claimed = db.session.execute(
+    claimed = changed_rows(
         update(DeliveryEvent)
         .where(DeliveryEvent.id == event_id, DeliveryEvent.lifted_at.is_(None))
-        .values(lifted_at=now),
-        execution_options={"synchronize_session": False},
+        .values(lifted_at=now)
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         return outcome("skipped", "another worker released it")
     lock_feed()
-    event = db.session.get(DeliveryEvent, event_id, populate_existing=True)
+    event = db.session.get_one(DeliveryEvent, event_id, populate_existing=True)
     status = db.session.scalar(select(Article.status).where(Article.id == event.article_id))
     if status == ArticleStatus.WITHDRAWN:
         return outcome("done", f"article {event.article_id} was withdrawn; nothing to release")
@@ -226,7 +225,7 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
     config = current_app.config
     earlier = aliased(Delivery)
     candidates = (
-        select(Delivery.id, Delivery.state, Delivery.attempts)
+        select(Delivery.id, Delivery.partner_id, Delivery.state, Delivery.attempts)
         .join(Partner, Partner.id == Delivery.partner_id)
         .where(
             Delivery.state.in_(_OPEN),
@@ -253,10 +252,14 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
     if row is None:
         return None
     outcome = outcome_factory("webhook", row.id)
+    partner = db.session.get_one(Partner, row.partner_id)
+    if partner.webhook_url is None:
+        # Removed since the query above; the delivery waits, unclaimed, for a new one.
+        return outcome("skipped", "the partner's webhook was removed meanwhile")
     clock = max(now, utcnow())
     lost = row.state == DeliveryState.DELIVERING
     attempt = row.attempts + 1
-    claimed = db.session.execute(
+    claimed = changed_rows(
         update(Delivery)
         .where(
             Delivery.id == row.id,
@@ -269,12 +272,11 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
             attempts_base=Delivery.attempts_base + (1 if lost else 0),
             next_attempt_at=clock + timedelta(seconds=config["CMS_WEBHOOK_LEASE_SECONDS"]),
             last_attempt_at=clock,
-        ),
-        execution_options={"synchronize_session": False},
+        )
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         return outcome("skipped", "another worker claimed it")
-    delivery = db.session.get(Delivery, row.id, populate_existing=True)
+    delivery = db.session.get_one(Delivery, row.id, populate_existing=True)
     if lost:
         db.session.add(
             DeliveryAttempt(
@@ -287,7 +289,6 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
                 outcome="lost",
             )
         )
-    partner = db.session.get(Partner, delivery.partner_id)
     claim = _Claim(
         delivery_id=delivery.id,
         partner_id=partner.id,
@@ -368,26 +369,24 @@ def _record(
         state = DeliveryState.DEAD
         if verdict == webhooks.Verdict.RETRY:
             values["last_error"] = f"{error} (gave up after {used} attempts)"[:500]
-    recorded = db.session.execute(
+    recorded = changed_rows(
         update(Delivery)
         .where(
             Delivery.id == claim.delivery_id,
             Delivery.state == DeliveryState.DELIVERING,
             Delivery.attempts == claim.attempt,
         )
-        .values(state=state, **values),
-        execution_options={"synchronize_session": False},
+        .values(state=state, **values)
     )
-    if recorded.rowcount != 1:
+    if recorded != 1:
         # Our lease ran out and another worker took the delivery over.
         log.warning("delivery %s attempt %s finished too late", claim.delivery_id, claim.attempt)
         return outcome("skipped", f"attempt {claim.attempt} outlived its lease")
     if verdict == webhooks.Verdict.GONE:
-        db.session.execute(
+        changed_rows(
             update(Partner)
             .where(Partner.id == claim.partner_id, Partner.webhook_paused_at.is_(None))
-            .values(webhook_paused_at=now, webhook_paused_reason=error),
-            execution_options={"synchronize_session": False},
+            .values(webhook_paused_at=now, webhook_paused_reason=error)
         )
         log.warning("partner %s webhook paused: 410 Gone", claim.partner_id)
     result = "retry" if state == DeliveryState.PENDING else state.value

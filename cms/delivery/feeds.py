@@ -47,8 +47,8 @@ class FeedInfo:
     now: datetime
 
 
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def _absolute(info: FeedInfo, href: str) -> str:
@@ -86,7 +86,8 @@ def atom_feed(info: FeedInfo, items: list[dict[str, Any]]) -> bytes:
         entry.id(item["uri"])
         entry.title(_xml(item["headline"]))
         entry.updated(updated)
-        entry.published(_when(item["first_published_at"]) or updated)
+        first_published = item["first_published_at"]
+        entry.published(_when(first_published) if first_published else updated)
         entry.link(
             href=_xml(_absolute(info, item["href"])), rel="alternate", type="application/json"
         )

@@ -23,12 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 from cms.outbox.models import DeliveryEvent, EventId
 
 
-class Partner(db.Model):
+class Partner(Model):
     """A syndication customer: what it may see and where its webhooks go."""
 
     __tablename__ = "partners"
@@ -59,7 +59,7 @@ class Partner(db.Model):
     )
 
 
-class PartnerKey(db.Model):
+class PartnerKey(Model):
     """An API key of a partner. Several may be live at once, so rotation can overlap."""
 
     __tablename__ = "partner_keys"
@@ -92,7 +92,7 @@ class DeliveryState(enum.StrEnum):
     DEAD = "dead"
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One event to one partner's webhook, tried until delivered or dead."""
 
     __tablename__ = "deliveries"
@@ -145,7 +145,7 @@ class Delivery(db.Model):
     )
 
 
-class DeliveryAttempt(db.Model):
+class DeliveryAttempt(Model):
     """One finished HTTP attempt of a delivery: the delivery log."""
 
     __tablename__ = "delivery_attempts"
@@ -165,7 +165,7 @@ class DeliveryAttempt(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
 
 
-class FanOutCursor(db.Model):
+class FanOutCursor(Model):
     """How far the worker has fanned the outbox out into webhook deliveries.
 
     One row. The worker moves it past one event at a time with a

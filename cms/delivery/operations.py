@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import selectinload
 
+from cms.core.database import changed_rows
 from cms.core.errors import Conflict, NotFound, ValidationFailed
 from cms.core.extensions import db
 from cms.core.types import utcnow
@@ -267,17 +268,16 @@ def redeliver(partner: Partner, delivery_id: int) -> Delivery:
     delivery = get_delivery(partner, delivery_id)
     if delivery.state == DeliveryState.DELIVERING:
         raise Conflict("An attempt is in flight; wait for its outcome.")
-    queued = db.session.execute(
+    queued = changed_rows(
         update(Delivery)
         .where(Delivery.id == delivery.id, Delivery.state == delivery.state)
         .values(
             state=DeliveryState.PENDING,
             next_attempt_at=utcnow(),
             attempts_base=Delivery.attempts,
-        ),
-        execution_options={"synchronize_session": False},
+        )
     )
-    if queued.rowcount != 1:
+    if queued != 1:
         raise Conflict("The delivery changed meanwhile; try again.")
     log.info("delivery %s to partner %s queued again", delivery.id, partner.id)
     return get_delivery(partner, delivery_id)

@@ -72,11 +72,11 @@ def _load_representation(article_id: int, number: int) -> dict[str, Any]:
         .order_by(Version.number)
     ).all()
     version = versions[-1]
-    revision = db.session.scalar(
+    revision = db.session.execute(
         select(Revision)
         .where(Revision.article_id == article_id, Revision.number == version.revision_number)
         .options(selectinload(Revision.body))
-    )
+    ).scalar_one()
     updates = [v.published_at for v in versions if v.kind != "minor"]
     data = {
         "id": article_id,

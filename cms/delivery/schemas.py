@@ -204,7 +204,12 @@ class CreatedPartner:
     api_key: str
 
 
-class PartnerCreatedSchema(Schema.from_dict(fields_at("partner", PartnerSchema))):
+class _CreatedPartnerFields(Schema):
+    class Meta:
+        include = fields_at("partner", PartnerSchema)
+
+
+class PartnerCreatedSchema(_CreatedPartnerFields):
     """A :class:`CreatedPartner`: the partner, its API key and its webhook secret."""
 
     api_key = fields.String(
@@ -256,7 +261,12 @@ class IssuedKey:
     api_key: str
 
 
-class IssuedKeySchema(Schema.from_dict(fields_at("key", PartnerKeySchema))):
+class _IssuedKeyFields(Schema):
+    class Meta:
+        include = fields_at("key", PartnerKeySchema)
+
+
+class IssuedKeySchema(_IssuedKeyFields):
     """An :class:`IssuedKey`: the key's record and the key."""
 
     api_key = fields.String(metadata={"description": "Shown once."})

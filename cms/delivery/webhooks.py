@@ -19,6 +19,7 @@ import http.client
 import ipaddress
 import random
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,12 +113,15 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Like :class:`_PinnedHTTPConnection`; the certificate is checked for the host name."""
 
     def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
+        # The context http.client would make itself, kept where connect can use it.
+        self._tls = ssl.create_default_context()
+        self._tls.set_alpn_protocols(["http/1.1"])
+        super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
         self._address = target.address
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import JSONType, UTCDateTime, utcnow
 
 
-class IngestedCopy(db.Model):
+class IngestedCopy(Model):
     """One piece of wire copy as received: each distinct text is stored once."""
 
     __tablename__ = "ingested_copy"

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import UTCDateTime, enum_type, utcnow
 
 #: 64-bit on PostgreSQL; on SQLite only ``INTEGER`` is an alias of the rowid.
@@ -45,7 +45,7 @@ class Audience(enum.StrEnum):
     NO_EMBARGO_ACCESS = "no_embargo_access"
 
 
-class DeliveryEvent(db.Model):
+class DeliveryEvent(Model):
     """An outbox row, written in the same transaction as the change it reports.
 
     ``id`` orders the changes feed. Writers take a transaction-wide lock before

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms.articles.models import VersionKind, revision_reference
 from cms.auth.models import User
-from cms.core.extensions import db
+from cms.core.extensions import Model
 from cms.core.types import UTCDateTime, enum_type, utcnow
 
 
@@ -28,7 +28,7 @@ class ScheduleState(enum.StrEnum):
     FAILED = "failed"
 
 
-class Approval(db.Model):
+class Approval(Model):
     """An editor's approval of one exact revision (its number and its content).
 
     Rows are never changed. The approval in force is the article's newest one
@@ -53,7 +53,7 @@ class Approval(db.Model):
     approved_by: Mapped[User] = relationship(lazy="joined")
 
 
-class ScheduledPublication(db.Model):
+class ScheduledPublication(Model):
     """A job: publish an approval at ``publish_at``, exactly once.
 
     The worker claims a due job by moving it from ``pending`` with a

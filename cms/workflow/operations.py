@@ -23,6 +23,7 @@ from cms.articles.operations import ensure_current, get_article, get_revision, s
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
+from cms.core.database import changed_rows
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
 from cms.core.extensions import db
 from cms.core.types import utcnow
@@ -119,8 +120,11 @@ def _field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={"json": {field: [message]}})
 
 
-def _blank(text: str | None) -> bool:
-    return text is None or not text.strip()
+def _trimmed(text: str | None) -> str | None:
+    """Return ``text`` without surrounding whitespace, or ``None`` if nothing is left."""
+    if text is None:
+        return None
+    return text.strip() or None
 
 
 def resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -> VersionKind:
@@ -139,7 +143,7 @@ def resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -
         raise _field_error(
             "kind", "Say what this republication is: 'update', 'minor' or 'correction'."
         )
-    if kind == VersionKind.CORRECTION and _blank(note):
+    if kind == VersionKind.CORRECTION and _trimmed(note) is None:
         raise _field_error("note", "A correction needs a public note saying what was wrong.")
     return kind
 
@@ -152,9 +156,10 @@ def _check_embargo(embargo_until: datetime | None, not_before: datetime, field: 
 
 
 def _require_reason(reason: str | None) -> str:
-    if _blank(reason):
+    trimmed = _trimmed(reason)
+    if trimmed is None:
         raise _field_error("reason", "Give a reason; it is kept in the history.")
-    return reason.strip()
+    return trimmed
 
 
 # --- Actions ----------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ def publish_approval(
         revision_number=revision.number,
         content_hash=revision.content_hash,
         kind=kind,
-        note=None if _blank(note) else note.strip(),
+        note=_trimmed(note),
         embargo_until=embargo_until,
         published_at=now,
         published_by=actor,
@@ -419,7 +424,7 @@ def schedule(
         approval_id=approval.id,
         publish_at=publish_at,
         kind=kind,
-        note=None if _blank(note) else note.strip(),
+        note=_trimmed(note),
         embargo_until=embargo_until,
         state=ScheduleState.PENDING,
         created_by=user,
@@ -480,6 +485,9 @@ def withdraw(article: Article, if_match: str, user: User, reason: str | None) ->
     reason = _require_reason(reason)
     now = utcnow()
     live = article.live
+    if live is None:
+        # Not reached: the workflow table lets only a story with a live version be withdrawn.
+        raise _refuse(article, user, Action.WITHDRAW, "Nothing is published.")
     details: dict[str, Any] = {"from": article.status.value}
     swap_state(
         article,
@@ -522,13 +530,12 @@ def _cancel_pending(article_id: int, now: datetime, outcome: str) -> dict[str, A
     )
     if job is None:
         return None
-    db.session.execute(
+    changed_rows(
         update(ScheduledPublication)
         .where(
             ScheduledPublication.id == job.id,
             ScheduledPublication.state == ScheduleState.PENDING,
         )
-        .values(state=ScheduleState.CANCELLED, finished_at=now, outcome=outcome),
-        execution_options={"synchronize_session": False},
+        .values(state=ScheduleState.CANCELLED, finished_at=now, outcome=outcome)
     )
     return {"job_id": job.id, "publish_at": job.publish_at.isoformat()}

@@ -14,6 +14,7 @@ from cms.articles.models import Version
 from cms.articles.operations import get_article, swap_state
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
+from cms.core.database import changed_rows
 from cms.core.errors import Conflict, PreconditionFailed, Problem
 from cms.core.extensions import db
 from cms.core.jobs import JobOutcome, outcome_factory
@@ -57,16 +58,15 @@ def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome
     outcome = outcome_factory("scheduled-publication", job_id)
     try:
         with db.session.begin_nested():
-            claimed = db.session.execute(
+            claimed = changed_rows(
                 update(ScheduledPublication)
                 .where(
                     ScheduledPublication.id == job_id,
                     ScheduledPublication.state == ScheduleState.PENDING,
                 )
-                .values(state=ScheduleState.DONE, finished_at=now),
-                execution_options={"synchronize_session": False},
+                .values(state=ScheduleState.DONE, finished_at=now)
             )
-            if claimed.rowcount != 1:
+            if claimed != 1:
                 return outcome("skipped", "another worker ran it")
             version = _carry_out(_load_job(job_id), now)
             return outcome("done", f"article {version.article_id} version {version.number}")
@@ -84,7 +84,7 @@ def run_next_scheduled_publication(now: datetime, tried: set[int]) -> JobOutcome
 
 
 def _load_job(job_id: int) -> ScheduledPublication:
-    return db.session.get(ScheduledPublication, job_id, populate_existing=True)
+    return db.session.get_one(ScheduledPublication, job_id, populate_existing=True)
 
 
 def _carry_out(job: ScheduledPublication, now: datetime) -> Version:

@@ -21,7 +21,7 @@ from cms.articles.diffs.tokens import count_words, solid_tokens
 try:
     import fast_diff_match_patch
 except ImportError:  # pragma: no cover - no wheel for this interpreter
-    fast_diff_match_patch = None  # type: ignore[assignment]
+    fast_diff_match_patch = None
 
 #: Seconds fast-diff-match-patch may spend on one diff before it settles for a coarser one.
 TIME_LIMIT = 0.2
