@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from sqlalchemy import select
+
 from cms.articles import operations as article_ops
 from cms.articles.models import Article, ArticleStatus, VersionKind
 from cms.auth import operations as auth_ops
@@ -12,6 +14,7 @@ from cms.auth.models import Role, User
 from cms.core.extensions import db
 from cms.delivery import operations as delivery_ops
 from cms.delivery.models import Partner
+from cms.outbox.models import DeliveryEvent
 from cms.workflow import operations as workflow_ops
 
 PASSWORD = "correct horse battery staple"
@@ -130,3 +133,14 @@ def partner(**fields: Any) -> tuple[Partner, str]:
 def partner_auth(key: str) -> dict[str, str]:
     """Return request headers authenticating a partner by its API key."""
     return {"Authorization": f"Bearer {key}"}
+
+
+def events(article_id: int) -> list[DeliveryEvent]:
+    """Return the outbox events written for an article, oldest first."""
+    return list(
+        db.session.scalars(
+            select(DeliveryEvent)
+            .where(DeliveryEvent.article_id == article_id)
+            .order_by(DeliveryEvent.id)
+        )
+    )

@@ -21,6 +21,7 @@ from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_etags, unquote_etag
 
 from cms.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+from cms.core.extensions import db
 
 log = logging.getLogger("cms.request")
 
@@ -220,7 +221,6 @@ def init_unit_of_work(app: Flask) -> None:
     Operations only flush. A request that ends in an error status commits
     nothing, so bad input changes nothing.
     """
-    from cms.core.extensions import db
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:

@@ -171,6 +171,17 @@ def find_article(reader: Reader, article_id: int, *, version: int | None = None)
     return _found(older)
 
 
+def shown_by(event: DeliveryEvent) -> Found | None:
+    """Return the version a publication ``event`` showed, or ``None`` if the story is killed."""
+    status = db.session.scalar(select(Article.status).where(Article.id == event.article_id))
+    if status == ArticleStatus.WITHDRAWN:
+        return None
+    row = db.session.execute(
+        _with_version(select(*_found_columns())).where(DeliveryEvent.id == event.id)
+    ).one()
+    return _found(row)
+
+
 def kill_notice(reader: Reader, article_id: int) -> dict[str, Any] | None:
     """Return what the reader is told of a withdrawn story, or ``None`` if it never saw it."""
     seen = db.session.execute(

@@ -18,12 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import selectinload
 
-from cms.articles.models import Article, ArticleStatus, Revision, Version
+from cms.articles.models import Revision, Version
 from cms.core.cache import LRU, app_cache
 from cms.core.extensions import db
 from cms.delivery import feeds
 from cms.delivery.access import Reader
-from cms.delivery.queries import ARTICLE_URI, ChangesPage, Found, kill_notice
+from cms.delivery.queries import ARTICLE_URI, ChangesPage, Found, kill_notice, shown_by
 from cms.delivery.schemas import ChangeSchema, PartnerArticleSchema
 from cms.outbox.models import DeliveryEvent, EventKind
 
@@ -210,24 +210,8 @@ def webhook_payload(event: DeliveryEvent, reader: Reader, now: datetime) -> byte
     if event.kind == EventKind.WITHDRAWN:
         body["withdrawal"] = kill_notice(reader, event.article_id)
     else:
-        status = db.session.scalar(select(Article.status).where(Article.id == event.article_id))
-        if status == ArticleStatus.WITHDRAWN:
-            body["article"] = None
-        else:
-            version = db.session.execute(
-                select(Version.content_hash, Version.published_at).where(
-                    Version.article_id == event.article_id,
-                    Version.number == event.version_number,
-                )
-            ).one()
-            found = Found(
-                article_id=event.article_id,
-                version=event.version_number,
-                event_id=event.id,
-                seen_at=event.created_at,
-                embargo_until=event.embargo_until,
-                content_hash=version.content_hash,
-                published_at=version.published_at,
-            )
-            body["article"] = representation(found, embargoed=found.embargoed(now))
+        found = shown_by(event)
+        body["article"] = (
+            None if found is None else representation(found, embargoed=found.embargoed(now))
+        )
     return dumps(body)

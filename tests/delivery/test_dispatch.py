@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,21 +12,12 @@ from cms.core.sqlite import writing
 from cms.core.types import utcnow
 from cms.delivery.dispatch import fan_out_next_event
 from cms.delivery.models import Delivery, FanOutCursor
-from cms.outbox.models import Audience, DeliveryEvent, EventKind
+from cms.outbox.models import Audience, EventKind
 from tests import factories
+from tests.concurrency import race
 from tests.delivery.support import fan_out, run_worker
 
 HOOK = "http://127.0.0.1:9/hook"
-
-
-def _events(article_id):
-    return list(
-        db.session.scalars(
-            select(DeliveryEvent)
-            .where(DeliveryEvent.article_id == article_id)
-            .order_by(DeliveryEvent.id)
-        )
-    )
 
 
 def _queued():
@@ -52,7 +42,7 @@ def test_the_worker_queues_one_delivery_per_partner_an_event_is_for(session, rep
     fan_out()
 
     def receivers(article_id, kind):
-        [event] = [e for e in _events(article_id) if e.kind == kind]
+        [event] = [e for e in factories.events(article_id) if e.kind == kind]
         return set(
             db.session.scalars(select(Delivery.partner_id).where(Delivery.event_id == event.id))
         )
@@ -61,7 +51,7 @@ def test_the_worker_queues_one_delivery_per_partner_an_event_is_for(session, rep
     assert receivers(business.id, EventKind.WITHDRAWN) == {everyone.id, trusted.id}
     assert receivers(embargoed.id, EventKind.PUBLISHED) == {trusted.id}
     run_worker(utcnow() + timedelta(hours=2))
-    release = _events(embargoed.id)[-1]
+    release = factories.events(embargoed.id)[-1]
     assert release.audience == Audience.NO_EMBARGO_ACCESS
     assert set(
         db.session.scalars(select(Delivery.partner_id).where(Delivery.event_id == release.id))
@@ -71,7 +61,7 @@ def test_the_worker_queues_one_delivery_per_partner_an_event_is_for(session, rep
 def test_nothing_is_queued_until_the_worker_fans_the_event_out(session, reporter, editor):
     partner, _ = factories.partner(webhook_url=HOOK)
     article = factories.published(factories.article(reporter), editor)
-    [event] = _events(article.id)
+    [event] = factories.events(article.id)
 
     assert _queued() == []
     outcome = fan_out_next_event(utcnow(), set())
@@ -88,9 +78,9 @@ def test_a_partner_created_after_an_event_is_not_sent_it(session, reporter, edit
 
     fan_out()
 
-    [event] = _events(later.id)
+    [event] = factories.events(later.id)
     assert _queued() == [(event.id, late.id)]
-    assert _events(article.id)[0].id < event.id
+    assert factories.events(article.id)[0].id < event.id
 
 
 @pytest.mark.live
@@ -104,33 +94,20 @@ def test_two_workers_fan_out_every_event_exactly_once(live_db):
         for n in range(4)
     ]
     db.session.remove()
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def work():
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                tried: set[int] = set()
-                while True:
-                    with writing():  # as the worker runs every job
-                        outcome = fan_out_next_event(utcnow(), tried)
-                    if outcome is None:
-                        break
-                    tried.add(outcome.job_id)
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        tried: set[int] = set()
+        while True:
+            with writing():  # as the worker runs every job
+                outcome = fan_out_next_event(utcnow(), tried)
+            if outcome is None:
+                break
+            tried.add(outcome.job_id)
+            db.session.commit()
+        db.session.remove()
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
-    events = [event.id for article_id in articles for event in _events(article_id)]
+    race(app, work)
+    events = [event.id for article_id in articles for event in factories.events(article_id)]
     assert sorted(_queued()) == sorted((e, p) for e in events for p in partners)
     assert db.session.get(FanOutCursor, 1).event_id == max(events)
 
@@ -144,11 +121,11 @@ def test_an_embargoed_event_goes_first_to_embargo_partners_then_its_release_to_t
     article = factories.published(factories.article(reporter), editor, embargo_until=lifted)
 
     fan_out()
-    [embargoed] = _events(article.id)
+    [embargoed] = factories.events(article.id)
     assert _queued() == [(embargoed.id, trusted.id)]
 
     run_worker(lifted)
-    [_, release] = _events(article.id)
+    [_, release] = factories.events(article.id)
     assert (release.kind, release.audience) == (EventKind.PUBLISHED, Audience.NO_EMBARGO_ACCESS)
     assert (release.id, everyone.id) in _queued()
     assert (release.id, trusted.id) not in _queued()

@@ -1,4 +1,4 @@
-"""Migration 0004: existing outbox rows get their audience; the downgrade keeps the rows."""
+"""Migrations of the outbox and delivery tables, with data in them (0004 and 0005)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import flask_migrate
 from sqlalchemy import MetaData, Table, inspect, select, text
 
 from cms.core.extensions import db
+from cms.delivery.dispatch import fan_out_next_event
 from tests.conftest import make_test_app
 
 BEFORE = "5b0c1d7e9a31"
+#: Before the fan-out cursor (0005): deliveries were queued with the event.
+BEFORE_CURSOR = "7d4e2a90c3f1"
 
 
 def _table(name: str) -> Table:
@@ -71,4 +74,41 @@ def test_running_embargoes_stay_embargoed_and_the_downgrade_drops_only_releases(
         assert sorted(ids) == [1, 2, 3]
         flask_migrate.upgrade()
         flask_migrate.check()
+        db.engine.dispose()
+
+
+def test_the_fan_out_cursor_starts_past_the_events_already_fanned_out(scratch_url):
+    app = make_test_app(scratch_url)
+    now = datetime.now(UTC)
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_CURSOR)
+        with db.engine.begin() as connection:
+            connection.execute(
+                _table("users").insert(),
+                {"id": 1, "email": "a@x.test", "name": "A", "role": "editor",
+                 "password_hash": "x", "is_active": True, "created_at": now},
+            )  # fmt: skip
+            connection.execute(
+                _table("articles").insert(),
+                {"id": 1, "slug": "s", "status": "published", "head_number": 1,
+                 "lock_version": 1, "created_by_id": 1, "created_at": now, "updated_at": now},
+            )  # fmt: skip
+            connection.execute(
+                _table("delivery_events").insert(),
+                [
+                    {"id": n, "article_id": 1, "kind": "published", "version_number": 1,
+                     "revision_number": 1, "slug": "s", "created_at": now, "audience": "all"}
+                    for n in (1, 2)
+                ],
+            )  # fmt: skip
+
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            cursor = connection.execute(text("SELECT id, event_id FROM fan_out_cursor")).all()
+        assert [tuple(row) for row in cursor] == [(1, 2)]
+        assert fan_out_next_event(now, set()) is None
+        db.session.remove()
+
+        flask_migrate.downgrade(revision=BEFORE_CURSOR)
+        assert "fan_out_cursor" not in inspect(db.engine).get_table_names()
         db.engine.dispose()

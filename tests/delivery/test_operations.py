@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cms.core.errors import Conflict, NotFound, ValidationFailed
@@ -14,19 +12,10 @@ from cms.core.extensions import db
 from cms.core.types import utcnow
 from cms.delivery import access, operations
 from cms.delivery.models import Partner
-from cms.outbox.models import Audience, DeliveryEvent
+from cms.outbox.models import Audience
 from tests import factories
+from tests.concurrency import race
 from tests.delivery.support import run_worker
-
-
-def _events(article_id):
-    return list(
-        db.session.scalars(
-            select(DeliveryEvent)
-            .where(DeliveryEvent.article_id == article_id)
-            .order_by(DeliveryEvent.id)
-        )
-    )
 
 
 def test_a_partner_gets_a_hashed_key_and_a_secret(session):
@@ -102,25 +91,10 @@ def test_two_workers_release_an_embargo_once(live_db):
     lifted = utcnow() + timedelta(hours=1)
     article_id = factories.published(factories.article(reporter), editor, embargo_until=lifted).id
     db.session.remove()
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def work():
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                run_worker(lifted)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+    race(app, lambda: run_worker(lifted))
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
-    original, release = _events(article_id)
+    original, release = factories.events(article_id)
     assert release.releases_id == original.id
     assert original.lifted_at == lifted
 

@@ -14,22 +14,12 @@ from cms.workflow import operations as workflow_ops
 from tests import factories
 
 
-def _events(article_id):
-    return list(
-        db.session.scalars(
-            select(DeliveryEvent)
-            .where(DeliveryEvent.article_id == article_id)
-            .order_by(DeliveryEvent.id)
-        )
-    )
-
-
 def test_events_get_their_audience_from_the_embargo(session, reporter, editor):
     lifted = utcnow() + timedelta(hours=1)
     article = factories.published(factories.article(reporter), editor, embargo_until=lifted)
     factories.withdrawn(article, editor)
 
-    published, killed = _events(article.id)
+    published, killed = factories.events(article.id)
 
     assert published.audience == Audience.EMBARGO_ACCESS
     assert killed.audience == Audience.ALL
@@ -52,7 +42,7 @@ def test_a_release_repeats_the_embargoed_event_for_the_others_under_a_new_id(
     article = factories.published(
         factories.article(reporter, section="sport"), editor, embargo_until=lifted
     )
-    [embargoed] = _events(article.id)
+    [embargoed] = factories.events(article.id)
 
     release = record_release(embargoed, at=lifted)
 

@@ -14,7 +14,7 @@ from cms.audit.operations import history_query
 from cms.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from cms.core.extensions import db
 from cms.core.types import utcnow
-from cms.outbox.models import Audience, DeliveryEvent, EventKind
+from cms.outbox.models import Audience, EventKind
 from cms.workflow import operations as ops
 from cms.workflow.models import Approval
 from tests import factories
@@ -29,14 +29,6 @@ def _edit(article, user, **changes):
     edited, _ = article_ops.edit_article(article, article.etag, changes, user)
     db.session.commit()
     return edited
-
-
-def _events(article_id):
-    return db.session.scalars(
-        select(DeliveryEvent)
-        .where(DeliveryEvent.article_id == article_id)
-        .order_by(DeliveryEvent.id)
-    ).all()
 
 
 def _history(article):
@@ -349,7 +341,7 @@ def test_an_embargoed_version_is_shown_only_to_partners_allowed_embargoed_copy(
     lifted = now + timedelta(hours=3)
     article = factories.published(factories.article(reporter), editor, embargo_until=lifted)
 
-    [event] = _events(article.id)
+    [event] = factories.events(article.id)
     assert event.embargo_until == lifted
     assert event.audience is Audience.EMBARGO_ACCESS
 
@@ -366,7 +358,7 @@ def test_an_embargoed_update_leaves_the_previous_version_showing(session, report
         embargo_until=now + timedelta(hours=1),
     )
 
-    first, update = _events(article.id)
+    first, update = factories.events(article.id)
     assert (first.version_number, first.audience) == (1, Audience.ALL)
     assert (update.version_number, update.audience) == (2, Audience.EMBARGO_ACCESS)
 
@@ -382,7 +374,7 @@ def test_a_kill_is_told_to_every_partner(session, reporter, editor):
     article = factories.published(factories.article(reporter), editor)
     ops.withdraw(article, article.etag, editor, "Killed")
 
-    kill = _events(article.id)[-1]
+    kill = factories.events(article.id)[-1]
     assert (kill.kind, kill.audience, kill.note) == ("withdrawn", Audience.ALL, "Killed")
 
 
@@ -396,7 +388,7 @@ def test_every_publication_and_kill_writes_an_ordered_delivery_event(session, re
     article = _republish(article, reporter, editor, VersionKind.CORRECTION, "Fixed.", body="2")
     article = ops.withdraw(article, article.etag, editor, "Killed")
 
-    events = _events(article.id)
+    events = factories.events(article.id)
     assert [(e.kind, e.version_number, e.version_kind) for e in events] == [
         (EventKind.PUBLISHED, 1, "first"),
         (EventKind.UPDATED, 2, "update"),
