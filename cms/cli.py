@@ -6,18 +6,16 @@ import logging
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 
 from cms.auth.operations import create_user
 from cms.core.errors import Problem
 from cms.core.extensions import db
 from cms.core.sqlite import writing
-from cms.core.types import utcnow
 from cms.delivery.operations import (
     create_partner,
     find_key,
@@ -29,7 +27,7 @@ from cms.delivery.operations import (
 )
 from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
 from cms.ingest.operations import IngestLimits, ingest_copy, wire_desk_user
-from cms.jobs import run_pass
+from cms.jobs import run_logged_pass, work
 
 
 @click.group("cms", cls=AppGroup)
@@ -216,11 +214,15 @@ def rotate_webhook_secret_command(partner: str) -> None:
 def worker_command(once: bool, interval: float) -> None:
     """Run due jobs: scheduled publications, embargo releases, webhook fan-out and sends.
 
-    One commit per job (a webhook: its claim, then its outcome). Safe to run
-    several on PostgreSQL; on SQLite one is enough. SIGTERM lets the job in
-    hand finish, then stops. With ``--once`` the exit status is 1 if a pass failed.
+    One commit per job (a webhook: its claim, then its outcome). Webhooks are
+    sent by ``CMS_WORKER_SENDERS`` threads of their own, so publications never
+    wait behind them. Safe to run several on PostgreSQL; on SQLite one is
+    enough. SIGTERM lets the jobs in hand finish, then stops. ``--once`` runs
+    one pass of everything in order (publish, release, fan out, send); its exit
+    status is 1 if the pass failed.
     """
     log = logging.getLogger("cms.worker")
+    # Only appended to: a signal handler must not take a lock the thread it interrupts holds.
     stopping: list[int] = []
     previous_handler = None
     if threading.current_thread() is threading.main_thread():
@@ -228,29 +230,21 @@ def worker_command(once: bool, interval: float) -> None:
             signal.SIGTERM, lambda signum, _frame: stopping.append(signum)
         )
     log.info("worker started (%s)", "once" if once else f"every {interval:g}s")
+    failed = False
     try:
-        failed = _work(once, interval, stopping, log)
+        if once:
+            failed = not run_logged_pass(stopping=lambda: bool(stopping))
+        else:
+            # The app itself, not the current_app proxy: the worker's threads push its context.
+            work(
+                click.get_current_context().ensure_object(ScriptInfo).load_app(),
+                interval=interval,
+                senders=current_app.config["CMS_WORKER_SENDERS"],
+                stopping=lambda: bool(stopping),
+            )
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
     log.info("worker stopped")
     if once and failed:
         sys.exit(1)
-
-
-def _work(once: bool, interval: float, stopping: list[int], log: logging.Logger) -> bool:
-    """Run passes until stopped (or once); return whether a pass failed."""
-    failed = False
-    while not stopping:
-        try:
-            run_pass(utcnow(), stopping=lambda: bool(stopping))
-        except Exception:
-            # A broken job must not stop the worker; it is tried again on the next pass.
-            log.exception("worker pass failed")
-            failed = True
-        finally:
-            db.session.remove()
-        if once:
-            break
-        time.sleep(interval)
-    return failed

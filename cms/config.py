@@ -79,9 +79,10 @@ def from_environment(instance_path: str) -> dict:
 def webhook_settings() -> dict:
     """Read the delivery settings (webhooks, partner keys) from the environment.
 
-    Raises ``ValueError`` for values that cannot work: no attempt at all, a
-    non-positive timeout or backoff, or a lease not longer than the timeout
-    (a worker's claim would lapse while its request is still running).
+    Raises ``ValueError`` for values that cannot work: no attempt at all, no
+    sending thread, a non-positive timeout or backoff, or a lease shorter than
+    twice the timeout (an attempt's deadline must leave its worker time to
+    record the outcome before the claim lapses and another worker sends again).
     """
     settings = {
         "CMS_WEBHOOK_MAX_ATTEMPTS": _int("CMS_WEBHOOK_MAX_ATTEMPTS", 8),
@@ -91,14 +92,17 @@ def webhook_settings() -> dict:
         "CMS_WEBHOOK_LEASE_SECONDS": _float("CMS_WEBHOOK_LEASE_SECONDS", 60.0),
         "CMS_WEBHOOK_ALLOW_PRIVATE": _flag("CMS_WEBHOOK_ALLOW_PRIVATE"),
         "CMS_PARTNER_KEY_CACHE_SECONDS": _float("CMS_PARTNER_KEY_CACHE_SECONDS", 5.0),
+        "CMS_WORKER_SENDERS": _int("CMS_WORKER_SENDERS", 4),
     }
     if settings["CMS_WEBHOOK_MAX_ATTEMPTS"] < 1:
         raise ValueError("CMS_WEBHOOK_MAX_ATTEMPTS must be at least 1")
     for name in ("CMS_WEBHOOK_TIMEOUT", "CMS_WEBHOOK_BACKOFF_BASE", "CMS_WEBHOOK_BACKOFF_MAX"):
         if settings[name] <= 0:
             raise ValueError(f"{name} must be positive")
-    if settings["CMS_WEBHOOK_LEASE_SECONDS"] <= settings["CMS_WEBHOOK_TIMEOUT"]:
-        raise ValueError("CMS_WEBHOOK_LEASE_SECONDS must be longer than CMS_WEBHOOK_TIMEOUT")
+    if settings["CMS_WEBHOOK_LEASE_SECONDS"] < 2 * settings["CMS_WEBHOOK_TIMEOUT"]:
+        raise ValueError("CMS_WEBHOOK_LEASE_SECONDS must be at least twice CMS_WEBHOOK_TIMEOUT")
+    if settings["CMS_WORKER_SENDERS"] < 1:
+        raise ValueError("CMS_WORKER_SENDERS must be at least 1")
     if settings["CMS_PARTNER_KEY_CACHE_SECONDS"] < 0:
         raise ValueError("CMS_PARTNER_KEY_CACHE_SECONDS must not be negative")
     return settings

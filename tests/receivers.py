@@ -1,14 +1,16 @@
 """A real webhook receiver on 127.0.0.1 for tests: verifies signatures, records, misbehaves.
 
 It answers 200 by default; a test can make it answer other statuses, slowly,
-or hang until released, and it refuses (401) any request whose signature does
-not verify with its secret, as a partner's endpoint would.
+a byte at a time, or not until released, and it refuses (401) any request
+whose signature does not verify with its secret, as a partner's endpoint would.
+It speaks HTTPS when given a TLS context.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import threading
 import time
 from collections import deque
@@ -30,6 +32,8 @@ class Received:
     verified: bool
     status: int
     at: float = field(default_factory=time.monotonic)
+    #: When the receiver was done answering (or found the sender gone), if it is.
+    ended: float | None = None
 
     @property
     def event_id(self) -> int:
@@ -45,23 +49,29 @@ class Received:
 
 
 class Receiver:
-    """A threaded HTTP server that plays a partner's webhook endpoint."""
+    """A threaded HTTP server that plays a partner's webhook endpoint (HTTPS with ``tls``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         #: The partner's webhook secret; requests that do not verify get 401.
         self.secret: str | None = None
         #: Status answered when nothing is scripted.
         self.status = 200
         #: Seconds to wait before answering.
         self.delay = 0.0
+        #: Seconds between the bytes of the answer, when it drips (0: all at once).
+        self.drip = 0.0
         self.requests: list[Received] = []
         self._script: deque[int] = deque()
         self._released = threading.Event()
         self._released.set()
+        self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        self._tls = tls
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         # A short poll interval: shutting down waits for the next poll.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -70,6 +80,9 @@ class Receiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        if self._tls is not None:
+            # The name its certificate is for; tests resolve it to 127.0.0.1.
+            return f"https://localhost:{port}/hooks/newsroom"
         return f"http://{host}:{port}/hooks/newsroom"
 
     def answer(self, *statuses: int) -> None:
@@ -103,6 +116,7 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         self._released.set()
         self._server.shutdown()
         self._server.server_close()
@@ -123,20 +137,30 @@ class Receiver:
             status = self._script.popleft() if self._script else self.status
         if not verified:
             status = 401
+        received = Received(handler.path, headers, body, verified, status)
         with self._changed:
-            self.requests.append(Received(handler.path, headers, body, verified, status))
+            self.requests.append(received)
             self._changed.notify_all()
         # Held (or slow) before answering, like a receiver stuck on its database.
         self._released.wait(timeout=60)
         if self.delay:
             time.sleep(self.delay)
+        answer = f"HTTP/1.1 {status} Whatever\r\nContent-Length: 2\r\n\r\nok".encode()
         try:
-            handler.send_response(status)
-            handler.send_header("Content-Length", "2")
-            handler.end_headers()
-            handler.wfile.write(b"ok")
+            if self.drip:
+                for byte in answer:
+                    handler.wfile.write(bytes([byte]))
+                    if self._stopped.wait(self.drip):
+                        break
+            else:
+                handler.wfile.write(answer)
         except OSError:
             pass  # the sender gave up (timeout) or was killed
+        finally:
+            handler.close_connection = True
+            with self._changed:
+                received.ended = time.monotonic()
+                self._changed.notify_all()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -154,9 +178,9 @@ class Receiver:
 
 
 @contextlib.contextmanager
-def running() -> Iterator[Receiver]:
+def running(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     """A receiver on a free loopback port until the block ends."""
-    receiver = Receiver().start()
+    receiver = Receiver(tls).start()
     try:
         yield receiver
     finally:

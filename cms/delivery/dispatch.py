@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from flask import current_app
 from sqlalchemy import (
     Row,
     Select,
+    Update,
     exists,
     func,
     select,
@@ -218,14 +220,22 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
     compare-and-swap on (state, attempts) that marks the delivery
     ``delivering`` with a lease of ``CMS_WEBHOOK_LEASE_SECONDS`` and counts the
     attempt; it is committed before the HTTP call, so each attempt number is
-    sent at most once however many workers run, and a worker killed
-    mid-request leaves a lease that runs out, after which the delivery is due
-    again (that lost attempt does not count against the limit).
+    sent at most once however many workers run. An attempt's deadline
+    (``CMS_WEBHOOK_TIMEOUT``) is well inside its lease, so a lease runs out
+    only when its worker died: the delivery is then due again, and that lost
+    attempt counts against ``CMS_WEBHOOK_MAX_ATTEMPTS`` like any other; a lost
+    last attempt makes the delivery ``dead`` (see :func:`_claim_lost`).
     """
     config = current_app.config
     earlier = aliased(Delivery)
     candidates = (
-        select(Delivery.id, Delivery.partner_id, Delivery.state, Delivery.attempts)
+        select(
+            Delivery.id,
+            Delivery.partner_id,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.attempts_base,
+        )
         .join(Partner, Partner.id == Delivery.partner_id)
         .where(
             Delivery.state.in_(_OPEN),
@@ -258,18 +268,13 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
         return outcome("skipped", "the partner's webhook was removed meanwhile")
     clock = max(now, utcnow())
     lost = row.state == DeliveryState.DELIVERING
+    if lost and row.attempts - row.attempts_base >= config["CMS_WEBHOOK_MAX_ATTEMPTS"]:
+        return _claim_lost(row, clock, outcome)
     attempt = row.attempts + 1
     claimed = changed_rows(
-        update(Delivery)
-        .where(
-            Delivery.id == row.id,
-            Delivery.state == row.state,
-            Delivery.attempts == row.attempts,
-        )
-        .values(
+        _compare_and_swap(row).values(
             state=DeliveryState.DELIVERING,
             attempts=attempt,
-            attempts_base=Delivery.attempts_base + (1 if lost else 0),
             next_attempt_at=clock + timedelta(seconds=config["CMS_WEBHOOK_LEASE_SECONDS"]),
             last_attempt_at=clock,
         )
@@ -278,17 +283,7 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
         return outcome("skipped", "another worker claimed it")
     delivery = db.session.get_one(Delivery, row.id, populate_existing=True)
     if lost:
-        db.session.add(
-            DeliveryAttempt(
-                delivery_id=delivery.id,
-                number=row.attempts,
-                started_at=clock,
-                duration_ms=0,
-                status=None,
-                error="the worker stopped during this attempt; its lease ran out",
-                outcome="lost",
-            )
-        )
+        _log_lost(row, clock)
     claim = _Claim(
         delivery_id=delivery.id,
         partner_id=partner.id,
@@ -307,6 +302,51 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
         f"event {claim.event_id} to partner {partner.id}, attempt {attempt}",
         then=functools.partial(_send, claim),
     )
+
+
+def _compare_and_swap(row: Row) -> Update:
+    """Return an update of the delivery in ``row`` that applies only if no one changed it."""
+    return update(Delivery).where(
+        Delivery.id == row.id,
+        Delivery.state == row.state,
+        Delivery.attempts == row.attempts,
+    )
+
+
+#: What the log says of an attempt whose worker stopped before recording it.
+_LOST = "the worker stopped during this attempt; its lease ran out"
+
+
+def _log_lost(row: Row, clock: datetime) -> None:
+    """Log the attempt in ``row``, whose lease ran out unrecorded, as ``lost``."""
+    db.session.add(
+        DeliveryAttempt(
+            delivery_id=row.id,
+            number=row.attempts,
+            started_at=clock,
+            duration_ms=0,
+            status=None,
+            error=_LOST,
+            outcome="lost",
+        )
+    )
+
+
+def _claim_lost(row: Row, clock: datetime, outcome: Callable[..., JobOutcome]) -> JobOutcome:
+    """Make a delivery whose last allowed attempt was lost ``dead``, logging that attempt."""
+    used = row.attempts - row.attempts_base
+    claimed = changed_rows(
+        _compare_and_swap(row).values(
+            state=DeliveryState.DEAD,
+            last_status=None,
+            last_error=f"attempt {row.attempts}: {_LOST} (gave up after {used} attempts)",
+        )
+    )
+    if claimed != 1:
+        return outcome("skipped", "another worker claimed it")
+    _log_lost(row, clock)
+    db.session.flush()
+    return outcome("dead", f"attempt {row.attempts} was lost; gave up after {used} attempts")
 
 
 def _send(claim: _Claim) -> JobOutcome:

@@ -48,6 +48,7 @@ def _checked_webhook_url(url: str | None) -> str | None:
         return None
     url = url.strip()
     try:
+        webhooks.check_encodable(url)
         webhooks.check_url(url, allow_private=current_app.config["CMS_WEBHOOK_ALLOW_PRIVATE"])
     except webhooks.RefusedUrlError as refused:
         raise ValidationFailed(

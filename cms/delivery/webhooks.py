@@ -18,6 +18,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import random
+import re
 import socket
 import ssl
 import time
@@ -25,7 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 USER_AGENT = "newsroom-cms-webhooks/1"
 MAX_URL_LENGTH = 2000
@@ -98,30 +103,122 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getad
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the checked address, whatever the host name resolves to now."""
+def check_encodable(url: str) -> None:
+    """Check that ``url`` can be written into an HTTP request as it stands.
 
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
+    Raises :class:`RefusedUrlError` when its path or query holds what a request
+    line cannot carry (a non-ASCII character, a space, a control character),
+    naming the percent-encoded URL to use instead, or when its host has no
+    IDNA form.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise RefusedUrlError("Not a valid URL.") from None
+    try:
+        # http.client sends an ASCII host as it is and any other in its IDNA form.
+        host.encode("ascii" if host.isascii() else "idna")
+    except UnicodeError:
+        raise RefusedUrlError("The host name has no IDNA form.") from None
+    if _UNSENDABLE.search(parts.path) or _UNSENDABLE.search(parts.query):
+        encoded = parts._replace(
+            path=quote(parts.path, safe=_PATH_SAFE), query=quote(parts.query, safe=_QUERY_SAFE)
+        )
+        raise RefusedUrlError(
+            "The path or query has characters an HTTP request cannot carry (non-ASCII, "
+            f"spaces or control characters); percent-encode them: {urlunsplit(encoded)}"
+        )
+
+
+#: Characters a request line cannot carry as they are (http.client refuses them).
+_UNSENDABLE = re.compile(r"[^\x21-\x7e]")
+#: What :func:`check_encodable` leaves as it is when it suggests an encoded URL.
+_PATH_SAFE = "/%:@!$&'()*+,;="
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+class _DeadlineSocket(socket.socket):
+    """A socket whose every send and read gets only the time left before ``deadline``."""
+
+    #: When the attempt must be over (``time.monotonic()``).
+    deadline: float
+
+    def recv_into(self, buffer: WriteableBuffer, nbytes: int = 0, flags: int = 0) -> int:
+        self.settimeout(_time_left(self.deadline))
+        return super().recv_into(buffer, nbytes, flags)
+
+    def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
+        self.settimeout(_time_left(self.deadline))
+        super().sendall(data, flags)
+
+
+class _DeadlineSSLSocket(ssl.SSLSocket):
+    """:class:`_DeadlineSocket` over TLS."""
+
+    deadline: float
+
+    def recv_into(self, buffer: WriteableBuffer, nbytes: int | None = None, flags: int = 0) -> int:
+        self.settimeout(_time_left(self.deadline))
+        return super().recv_into(buffer, nbytes, flags)
+
+    def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
+        self.settimeout(_time_left(self.deadline))
+        super().sendall(data, flags)
+
+
+def _time_left(deadline: float) -> float:
+    """Return the seconds left before ``deadline``; raise ``TimeoutError`` if none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the attempt's deadline passed")
+    return left
+
+
+def _connect(address: str, port: int, deadline: float) -> _DeadlineSocket:
+    """Open a TCP connection to ``address`` that must be done with by ``deadline``."""
+    plain = socket.create_connection((address, port), _time_left(deadline))
+    sock = _DeadlineSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
+    sock.deadline = deadline
+    return sock
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, whatever the host name resolves to now.
+
+    Connecting, sending and every read share one deadline, so a peer that
+    answers a byte at a time cannot stretch the attempt.
+    """
+
+    def __init__(self, target: Target, deadline: float) -> None:
+        super().__init__(target.host, target.port, timeout=_time_left(deadline))
         self._address = target.address
+        self._deadline = deadline
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._address, self.port, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Like :class:`_PinnedHTTPConnection`; the certificate is checked for the host name."""
 
-    def __init__(self, target: Target, timeout: float) -> None:
+    def __init__(self, target: Target, deadline: float) -> None:
         # The context http.client would make itself, kept where connect can use it.
         self._tls = ssl.create_default_context()
         self._tls.set_alpn_protocols(["http/1.1"])
-        super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
+        self._tls.sslsocket_class = _DeadlineSSLSocket
+        super().__init__(target.host, target.port, timeout=_time_left(deadline), context=self._tls)
         self._address = target.address
+        self._deadline = deadline
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        sock = _connect(self._address, self.port, self._deadline)
+        # The handshake is bounded as a whole by the socket's timeout.
+        sock.settimeout(_time_left(self._deadline))
+        tls = self._tls.wrap_socket(sock, server_hostname=self.host)
+        assert isinstance(tls, _DeadlineSSLSocket)
+        tls.deadline = self._deadline
+        self.sock = tls
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,23 +252,28 @@ def post(
     allow_private: bool,
     resolve: Resolver = socket.getaddrinfo,
 ) -> tuple[Answer, bool]:
-    """POST ``body`` to ``url``; return the answer and whether the address was refused.
+    """POST ``body`` to ``url``; return the answer and whether the URL was refused.
 
     Never raises for network trouble: errors come back in the answer.
-    ``timeout`` bounds connecting and each read.
+    ``timeout`` bounds the whole attempt: name resolution as measured,
+    connecting, sending and reading the entire answer. A URL that resolves to
+    a refused address, or that cannot be encoded into a request, is refused.
     """
     started = time.perf_counter()
+    deadline = time.monotonic() + timeout
 
     def elapsed() -> int:
         return round((time.perf_counter() - started) * 1000)
 
     try:
+        check_encodable(url)
         target = check_url(url, allow_private=allow_private, resolve=resolve)
     except RefusedUrlError as refused:
         return Answer(None, f"refused: {refused}"[:500], elapsed()), True
     pinned = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = pinned(target, timeout)
+    connection: http.client.HTTPConnection | None = None
     try:
+        connection = pinned(target, deadline)
         connection.request(
             "POST", target.path, body=body, headers={**headers, "User-Agent": USER_AGENT}
         )
@@ -185,7 +287,8 @@ def post(
         description = f"{type(error).__name__}: {error}".strip().rstrip(":")
         return Answer(None, description[:500], elapsed()), False
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -82,6 +82,25 @@ def test_private_webhook_urls_are_refused_unless_allowed(client, as_admin, app, 
         assert "webhook_url" in response.json["errors"]["json"]
 
 
+def test_webhook_urls_a_request_cannot_carry_are_refused(client, as_admin, receiver):
+    created = _create(client, as_admin, webhook_url=receiver.url)
+    path = f"{PARTNERS}/{created['id']}"
+
+    made = client.post(
+        PARTNERS, json={"name": "Café", "webhook_url": "http://127.0.0.1:9/café"}, headers=as_admin
+    )
+    changed = client.patch(path, json={"webhook_url": receiver.url + "/é t"}, headers=as_admin)
+
+    for response in (made, changed):
+        assert response.status_code == 422
+        assert response.mimetype == "application/problem+json"
+        [reason] = response.json["errors"]["json"]["webhook_url"]
+        assert "percent-encode them" in reason
+    assert changed.json["errors"]["json"]["webhook_url"][0].endswith("/%C3%A9%20t")
+    assert client.get(path, headers=as_admin).json["webhook_url"] == receiver.url
+    assert [p["name"] for p in client.get(PARTNERS, headers=as_admin).json["items"]] == ["Gazette"]
+
+
 def test_a_name_is_unique(client, as_admin):
     _create(client, as_admin)
 

@@ -102,6 +102,16 @@ def test_unknown_partners_and_keys_exit_1(app, session):
     assert _invoke(app, "rotate-webhook-secret", "Nobody").exit_code == 1
 
 
+def test_create_partner_refuses_a_webhook_url_a_request_cannot_carry(app, session):
+    result = _invoke(
+        app, "create-partner", "--name", "Café", "--webhook-url", "http://127.0.0.1:9/café"
+    )
+
+    assert result.exit_code == 1
+    assert "percent-encode them: http://127.0.0.1:9/caf%C3%A9" in result.output
+    assert db.session.scalar(select(Partner).where(Partner.name == "Café")) is None
+
+
 def test_rotating_the_webhook_secret(app, session):
     partner, _ = factories.partner(name="Gazette")
     old = partner.webhook_secret

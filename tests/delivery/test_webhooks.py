@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
+import time
 
 import pytest
 
+from cms.config import webhook_settings
 from cms.delivery import webhooks
 from cms.delivery.webhooks import RefusedUrlError, Verdict
+from tests import receivers
 from tests.servers import free_port
 
 
@@ -171,3 +178,164 @@ def test_post_refuses_a_private_address_without_connecting(receiver):
     assert refused
     assert answer.error.startswith("refused: ")
     assert receiver.requests == []
+
+
+# --- A total deadline per attempt -------------------------------------------------------------
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline(receiver):
+    # A byte every 2 s: no single read waits 3 s, so only a deadline on the
+    # whole attempt ends it; the answer would otherwise take about 100 s.
+    receiver.drip = 2.0
+    started = time.monotonic()
+
+    answer, refused = webhooks.post(receiver.url, b"{}", {}, timeout=3, allow_private=True)
+
+    took = time.monotonic() - started
+    assert (answer.status, answer.error, refused) == (None, "timed out after 3s", False)
+    assert 3 <= took < 20
+    assert answer.duration_ms >= 3000
+    assert webhooks.verdict(answer) == Verdict.RETRY
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """A receiver behind TLS with a self-signed certificate for localhost that we trust."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
+            *("-addext", "subjectAltName=DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    with receivers.running(tls=server_side) as running:
+        yield running
+
+
+def test_the_deadline_holds_over_tls(tls_receiver):
+    local = resolver("127.0.0.1")
+    answer, _ = webhooks.post(
+        tls_receiver.url, b"{}", {}, timeout=3, allow_private=True, resolve=local
+    )
+    assert answer.status == 401  # through TLS, certificate checked; the signature is not
+
+    tls_receiver.drip = 2.0
+    started = time.monotonic()
+    answer, _ = webhooks.post(
+        tls_receiver.url, b"{}", {}, timeout=3, allow_private=True, resolve=local
+    )
+
+    assert answer.error == "timed out after 3s"
+    assert 3 <= time.monotonic() - started < 20
+
+
+def test_a_tls_handshake_that_drips_is_cut_off_at_the_deadline():
+    # A server that starts a TLS record and then sends a byte every 0.5 s.
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)  # the client's hello
+            for byte in b"\x16\x03\x03\x40\x00" + b"\x00" * 200:
+                if stop.wait(0.5):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    server = threading.Thread(target=drip, daemon=True)
+    server.start()
+    url = f"https://localhost:{listener.getsockname()[1]}/hook"
+    started = time.monotonic()
+    try:
+        answer, _ = webhooks.post(
+            url, b"{}", {}, timeout=2, allow_private=True, resolve=resolver("127.0.0.1")
+        )
+    finally:
+        stop.set()
+        server.join(timeout=10)
+        listener.close()
+
+    assert answer.error == "timed out after 2s"
+    assert 2 <= time.monotonic() - started < 20
+
+
+# --- URLs a request cannot carry --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "encoded"),
+    [
+        ("http://127.0.0.1:9/hooks/café", "http://127.0.0.1:9/hooks/caf%C3%A9"),
+        ("http://127.0.0.1:9/a b?x=1", "http://127.0.0.1:9/a%20b?x=1"),
+        ("http://127.0.0.1:9/in?name=Zoë&x=1", "http://127.0.0.1:9/in?name=Zo%C3%AB&x=1"),
+        ("http://127.0.0.1:9/in\x7fx", "http://127.0.0.1:9/in%7Fx"),
+        ("http://127.0.0.1:9/\u200b", "http://127.0.0.1:9/%E2%80%8B"),
+    ],
+)
+def test_a_url_a_request_line_cannot_carry_is_refused_with_its_encoded_form(url, encoded):
+    with pytest.raises(RefusedUrlError, match="percent-encode them") as refused:
+        webhooks.check_encodable(url)
+    assert str(refused.value).endswith(encoded)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/in?partner=1&x=%C3%A9",
+        "https://hooks.example.com/caf%C3%A9#fragments-are-not-sent",
+        "https://bücher.example/hook",  # sent as xn--bcher-kva.example
+        "http://[::1]:8080/hook",
+    ],
+)
+def test_urls_a_request_can_carry_pass(url):
+    webhooks.check_encodable(url)
+
+
+def test_a_host_without_an_idna_form_is_refused():
+    with pytest.raises(RefusedUrlError, match="IDNA"):
+        webhooks.check_encodable("https://" + "ü" * 70 + ".example/hook")
+
+
+def test_post_refuses_a_url_it_cannot_encode_without_connecting(receiver):
+    answer, refused = webhooks.post(
+        receiver.url + "/café", b"{}", {}, timeout=1, allow_private=True
+    )
+
+    assert refused
+    assert answer.error.startswith("refused: The path or query has characters")
+    assert receiver.requests == []
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"CMS_WEBHOOK_TIMEOUT": "10", "CMS_WEBHOOK_LEASE_SECONDS": "15"}, "at least twice"),
+        ({"CMS_WORKER_SENDERS": "0"}, "CMS_WORKER_SENDERS"),
+    ],
+)
+def test_settings_that_cannot_work_stop_the_process(monkeypatch, variables, message):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        webhook_settings()
+
+
+def test_the_lease_may_be_twice_the_timeout(monkeypatch):
+    monkeypatch.setenv("CMS_WEBHOOK_TIMEOUT", "10")
+    monkeypatch.setenv("CMS_WEBHOOK_LEASE_SECONDS", "20")
+    assert webhook_settings()["CMS_WORKER_SENDERS"] == 4

@@ -8,15 +8,24 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
+from cms.auth.models import User
 from cms.core.extensions import db
+from cms.core.types import utcnow
+from cms.delivery import operations
+from cms.delivery.dispatch import claim_next_delivery
 from cms.delivery.models import Delivery, DeliveryAttempt, DeliveryState, Partner
+from cms.outbox.models import DeliveryEvent
+from cms.workflow import operations as workflow_ops
+from cms.workflow.models import ScheduledPublication, ScheduleState
 from tests import factories, receivers
-from tests.delivery.support import run_until_idle, run_worker
+from tests.delivery.support import fan_out, run_until_idle, run_worker
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -300,18 +309,143 @@ def test_embargoed_events_go_to_embargo_partners_at_once_and_to_others_on_releas
         assert len(trusted_rx.requests) == 1
 
 
+# --- Deadlines, lost attempts, URLs a request cannot carry -----------------------------------
+
+
+def test_an_attempt_to_a_dripping_receiver_ends_at_its_deadline_and_is_recorded(
+    app, subscribed, receiver, reporter, editor
+):
+    # A byte every 2 s never lets one read wait 3 s: only the attempt's deadline ends it.
+    app.config.update(CMS_WEBHOOK_TIMEOUT=3.0, CMS_WEBHOOK_LEASE_SECONDS=30.0)
+    receiver.drip = 2.0
+    factories.published(factories.article(reporter), editor)
+    started = time.monotonic()
+
+    outcomes = run_worker()
+
+    assert time.monotonic() - started < 30  # well inside the lease: no one sends it twice
+    assert [o.result for o in outcomes] == ["claimed", "retry"]
+    [delivery] = _deliveries()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.PENDING, 1)
+    assert delivery.last_error == "timed out after 3s"
+    [attempt] = _attempts(delivery.id)
+    assert (attempt.outcome, attempt.error) == ("retry", "timed out after 3s")
+    assert 3000 <= attempt.duration_ms < 30_000
+
+
+def _claim_and_die() -> None:
+    """Claim the next delivery as a worker does, then stop before sending (a killed worker)."""
+    outcome = claim_next_delivery(utcnow(), set())
+    assert outcome is not None
+    assert outcome.result == "claimed"
+    db.session.commit()
+
+
+def _time_passes() -> None:
+    """Make every lease and backoff of the deliveries run out now."""
+    db.session.execute(update(Delivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+
+def test_a_lost_attempt_counts_toward_the_limit(subscribed, receiver, reporter, editor):
+    receiver.status = 500
+    factories.published(factories.article(reporter), editor)
+    fan_out()
+    _claim_and_die()
+    _time_passes()
+
+    run_until_idle()
+
+    assert [r.attempt for r in receiver.requests] == [2, 3]
+    [delivery] = _deliveries()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.DEAD, 3)
+    assert delivery.last_error == "HTTP 500 (gave up after 3 attempts)"
+    assert [(a.number, a.outcome) for a in _attempts(delivery.id)] == [
+        (1, "lost"),
+        (2, "retry"),
+        (3, "dead"),
+    ]
+
+
+def test_a_lost_last_attempt_makes_the_delivery_dead_and_the_next_one_goes_out(
+    subscribed, receiver, reporter, editor
+):
+    receiver.answer(500, 500)
+    factories.published(factories.article(reporter, headline="One"), editor)
+    factories.published(factories.article(reporter, headline="Two"), editor)
+    run_worker()
+    _time_passes()
+    run_worker()
+    _time_passes()
+    _claim_and_die()
+    _time_passes()
+
+    run_until_idle()
+
+    first, second = _deliveries()
+    assert (first.state, first.attempts, first.last_status) == (DeliveryState.DEAD, 3, None)
+    assert first.last_error == (
+        "attempt 3: the worker stopped during this attempt; its lease ran out "
+        "(gave up after 3 attempts)"
+    )
+    assert [(a.number, a.outcome) for a in _attempts(first.id)] == [
+        (1, "retry"),
+        (2, "retry"),
+        (3, "lost"),
+    ]
+    assert second.state == DeliveryState.DELIVERED
+    assert [(r.event_id, r.attempt, r.status) for r in receiver.requests] == [
+        (first.event_id, 1, 500),
+        (first.event_id, 2, 500),
+        (second.event_id, 1, 200),
+    ]
+
+
+def test_a_stored_url_a_request_cannot_carry_is_dead_at_once_and_blocks_nothing(
+    subscribed, receiver, reporter, editor
+):
+    # Stored before such URLs were refused when set.
+    db.session.execute(
+        update(Partner)
+        .where(Partner.id == subscribed.id)
+        .values(webhook_url=receiver.url + "/café")
+    )
+    db.session.commit()
+    factories.published(factories.article(reporter, headline="One"), editor)
+    factories.published(factories.article(reporter, headline="Two"), editor)
+
+    outcomes = run_until_idle()
+
+    assert [o.result for o in outcomes] == ["claimed", "dead", "claimed", "dead"]
+    assert receiver.requests == []
+    for delivery in _deliveries():
+        assert (delivery.state, delivery.attempts) == (DeliveryState.DEAD, 1)
+        assert delivery.last_error.startswith("refused: The path or query has characters")
+        assert delivery.last_error.endswith("/hooks/newsroom/caf%C3%A9")
+
+    partner = db.session.get_one(Partner, subscribed.id)
+    operations.update_partner(partner, webhook_url=receiver.url)
+    db.session.commit()
+    factories.published(factories.article(reporter, headline="Three"), editor)
+    run_until_idle()
+
+    assert [d.state for d in _deliveries()][-1] == DeliveryState.DELIVERED
+    assert [r.payload["article"]["headline"] for r in receiver.requests] == ["Three"]
+
+
 # --- Crashes and concurrency (real commits) ---------------------------------------------------
 
 
-def _worker_process(database_url: str, log: Path) -> subprocess.Popen:
+def _worker_process(database_url: str, log: Path, **settings: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "CMS_DATABASE_URL": database_url,
         "CMS_WEBHOOK_ALLOW_PRIVATE": "1",
         "CMS_WEBHOOK_TIMEOUT": "2",
-        "CMS_WEBHOOK_LEASE_SECONDS": "3",
+        "CMS_WEBHOOK_LEASE_SECONDS": "5",
         "CMS_WEBHOOK_BACKOFF_BASE": "0.05",
         "CMS_WEBHOOK_BACKOFF_MAX": "0.2",
+        **settings,
     }
     with log.open("a") as output:
         return subprocess.Popen(
@@ -373,6 +507,27 @@ def test_a_worker_killed_mid_delivery_loses_nothing(live_db, database_url, tmp_p
     assert [a.outcome for a in _attempts(deliveries[0].id)] == ["lost", "delivered"]
 
 
+def _workers_until_idle(app, count: int, passes: int) -> None:
+    """Run ``count`` workers, each in a thread of its own, until none finds work; re-raise."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            with app.app_context():
+                start.wait(timeout=10)
+                run_until_idle(passes=passes)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert errors == []
+
+
 @pytest.mark.live
 def test_parallel_workers_never_send_the_same_attempt_twice(live_db, monkeypatch):
     app = live_db
@@ -392,24 +547,8 @@ def test_parallel_workers_never_send_the_same_attempt_twice(live_db, monkeypatch
         for n in range(8):
             factories.published(factories.article(reporter, headline=f"Story {n}"), editor)
         db.session.remove()
-        start = threading.Barrier(3)
-        errors: list[BaseException] = []
+        _workers_until_idle(app, 3, passes=40)
 
-        def work():
-            try:
-                with app.app_context():
-                    start.wait(timeout=10)
-                    run_until_idle(passes=40)
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-
-        workers = [threading.Thread(target=work) for _ in range(3)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-
-    assert errors == []
     sent = collections.Counter((r.path, r.event_id, r.attempt) for r in receiver.requests)
     assert [request for request, count in sent.items() if count > 1] == []
     delivered = collections.Counter(
@@ -421,3 +560,90 @@ def test_parallel_workers_never_send_the_same_attempt_twice(live_db, monkeypatch
     for n in range(3):
         events = [r.event_id for r in receiver.requests if r.path.endswith(f"partner={n}")]
         assert events == sorted(events)
+
+
+@pytest.mark.live
+def test_two_workers_and_a_dripping_receiver_send_each_attempt_once_then_give_up(live_db):
+    # The receiver drips faster than the 1 s timeout, so only the attempt's deadline
+    # ends each attempt, inside the 3 s lease: no worker ever takes over another's.
+    reporter = factories.user(role="reporter")
+    editor = factories.user(role="editor")
+    with receivers.running() as receiver:
+        partner, _ = factories.partner(webhook_url=receiver.url)
+        receiver.secret = partner.webhook_secret
+        receiver.drip = 0.5
+        factories.published(factories.article(reporter), editor)
+        db.session.remove()
+        _workers_until_idle(live_db, 2, passes=60)
+
+    assert [r.attempt for r in receiver.requests] == [1, 2, 3]
+    [delivery] = _deliveries()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.DEAD, 3)
+    assert delivery.last_error == "timed out after 1s (gave up after 3 attempts)"
+    assert [a.outcome for a in _attempts(delivery.id)] == ["retry", "retry", "dead"]
+
+
+def _wait_until(condition, timeout: float) -> None:
+    """Poll the database until ``condition()`` holds; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        db.session.remove()  # the next look sees what was committed since
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+@pytest.mark.live
+def test_publishing_and_embargo_releases_do_not_wait_behind_a_dripping_webhook(
+    live_db, database_url, tmp_path
+):
+    reporter = factories.user(role="reporter")
+    editor = factories.user(role="editor")
+    log = tmp_path / "worker.log"
+    worker = None
+    try:
+        with receivers.running() as receiver:
+            partner, _ = factories.partner(webhook_url=receiver.url)
+            receiver.secret = partner.webhook_secret
+            receiver.drip = 2.0
+            factories.published(factories.article(reporter, headline="Dripping"), editor)
+            people = (reporter.id, editor.id)
+            db.session.remove()
+            worker = _worker_process(
+                database_url, log, CMS_WEBHOOK_TIMEOUT="120", CMS_WEBHOOK_LEASE_SECONDS="240"
+            )
+            receiver.wait_for(lambda requests: len(requests) == 1, timeout=60)
+
+            # While that attempt drips, a publication and an embargo fall due.
+            reporter, editor = (db.session.get_one(User, person) for person in people)
+            scheduled = factories.approved(factories.article(reporter, headline="Sched"), editor)
+            due = utcnow() + timedelta(seconds=1)
+            workflow_ops.schedule(scheduled, scheduled.etag, editor, publish_at=due)
+            factories.published(
+                factories.article(reporter, headline="Embargoed"), editor, embargo_until=due
+            )
+            db.session.commit()
+            _wait_until(
+                lambda: (
+                    db.session.scalar(select(ScheduledPublication.state)) == ScheduleState.DONE
+                    and db.session.scalar(
+                        select(DeliveryEvent.lifted_at).where(
+                            DeliveryEvent.embargo_until.is_not(None)
+                        )
+                    )
+                    is not None
+                ),
+                timeout=60,
+            )
+
+            [dripping] = receiver.requests
+            assert dripping.ended is None  # still in flight
+            assert _deliveries()[0].state == DeliveryState.DELIVERING
+            job = db.session.scalar(select(ScheduledPublication))
+            assert job.finished_at - due < timedelta(seconds=60)
+        # The receiver has hung up, which ends the attempt: the worker can stop now.
+        worker.terminate()
+        assert worker.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait()
