@@ -26,6 +26,7 @@ from cms.auth.models import User
 from cms.core.database import changed_rows
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
 from cms.core.extensions import db
+from cms.core.text import is_visible
 from cms.core.types import utcnow
 from cms.outbox.operations import record_publication, record_withdrawal
 from cms.workflow.models import Approval, ScheduledPublication, ScheduleState
@@ -121,10 +122,10 @@ def _field_error(field: str, message: str) -> ValidationFailed:
 
 
 def _trimmed(text: str | None) -> str | None:
-    """Return ``text`` without surrounding whitespace, or ``None`` if nothing is left."""
-    if text is None:
+    """Return ``text`` without surrounding whitespace, or ``None`` if it shows nothing."""
+    if text is None or not is_visible(text):
         return None
-    return text.strip() or None
+    return text.strip()
 
 
 def resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -> VersionKind:
