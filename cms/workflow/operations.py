@@ -19,7 +19,13 @@ from flask import current_app
 from sqlalchemy import Select, func, select, update
 
 from cms.articles.models import Article, ArticleStatus, Version, VersionKind
-from cms.articles.operations import ensure_current, get_article, get_revision, swap_state
+from cms.articles.operations import (
+    ensure_current,
+    ensure_not_withdrawn,
+    get_article,
+    get_revision,
+    swap_state,
+)
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
@@ -90,12 +96,15 @@ def approval_in_force(article: Article) -> Approval | None:
 
 
 def _begin(article: Article, if_match: str, action: Action, user: User) -> ArticleStatus:
-    """Check the precondition and the workflow table; return the next status.
+    """Check that the story is not killed, the precondition and the workflow table;
+    return the next status.
 
-    Raises :class:`PreconditionFailed` for a stale ``if_match``,
+    Raises :class:`Conflict` for a withdrawn article whoever asks (a kill is
+    final), :class:`PreconditionFailed` for a stale ``if_match``,
     :class:`Forbidden` when the user's role lacks the right and
     :class:`Conflict` (listing the allowed actions) for a wrong transition.
     """
+    ensure_not_withdrawn(article, action.value)
     ensure_current(article, if_match)
     try:
         return transition(situation(article), action, user.role)
