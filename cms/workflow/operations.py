@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, select, update
 
-from cms.articles.models import Article, ArticleStatus, Version, VersionKind
+from cms.articles.models import Article, ArticleStatus, Revision, Version, VersionKind
 from cms.articles.operations import (
     ensure_current,
     ensure_not_withdrawn,
@@ -71,6 +71,22 @@ def situation(article: Article) -> Situation:
 def allowed_for(article: Article, user: User) -> list[Action]:
     """Return the workflow actions ``user`` may take on ``article`` now."""
     return allowed_actions(situation(article), user.role)
+
+
+def authors_since_publication(article: Article) -> set[int]:
+    """Return the ids of the users who wrote a revision since the live version's.
+
+    Before the first publication that is every revision's author; what an
+    approval would send out is everything they changed.
+    """
+    since = article.live.revision_number if article.live is not None else 0
+    return set(
+        db.session.scalars(
+            select(Revision.author_id)
+            .where(Revision.article_id == article.id, Revision.number > since)
+            .distinct()
+        )
+    )
 
 
 def approval_in_force(article: Article) -> Approval | None:
@@ -206,7 +222,8 @@ def approve(article: Article, if_match: str, user: User, comment: str | None = N
 
     The approval binds to that revision's number and content hash; later
     edits leave it where it is. Raises what :func:`_begin` raises,
-    :class:`Forbidden` when the user wrote the revision (unless
+    :class:`Forbidden` when the user wrote any revision since the last
+    publication (see :func:`authors_since_publication`; unless
     ``CMS_ALLOW_SELF_APPROVAL``) and :class:`Conflict` when the revision is
     already approved or is what readers already see.
     """
@@ -214,7 +231,7 @@ def approve(article: Article, if_match: str, user: User, comment: str | None = N
     head = article.head
     try:
         check_self_approval(
-            author_id=head.author_id,
+            author_ids=authors_since_publication(article),
             approver_id=user.id,
             allowed=current_app.config["CMS_ALLOW_SELF_APPROVAL"],
         )
