@@ -123,7 +123,12 @@ def _parts(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def _expected(document: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
-    """The document ``sent`` makes of ``document``, as the API documents its normalisation."""
+    """The document ``sent`` makes of ``document``, as the API documents its normalisation.
+
+    Written from the documentation (docs/editors-api.md), not by calling
+    ``content.normalise``: a test that asked the code what it should do would
+    pass whatever the code did.
+    """
     document = dict(document)
     for name, value in sent.items():
         if name in ("headline", "slug", "language"):
