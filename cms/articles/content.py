@@ -12,6 +12,8 @@ import re
 import unicodedata
 from typing import Any
 
+from cms.core.text import is_visible
+
 #: The document fields, in the order they are shown and compared.
 DOCUMENT_FIELDS = (
     "headline",
@@ -24,7 +26,25 @@ DOCUMENT_FIELDS = (
     "language",
     "body",
 )
+
+# Limits of the document's fields, in characters. The schemas check them and the
+# columns are sized by them, so what the API accepts every database stores.
+HEADLINE_MAX = 300
+DECK_MAX = 1000
 SLUG_MAX = 120
+SECTION_MAX = 100
+#: BCP 47 recommends supporting tags of at least 35 characters (RFC 5646 §4.4.1).
+LANGUAGE_MAX = 35
+DATELINE_PART_MAX = 100
+BYLINE_NAME_MAX = 200
+BYLINE_ROLE_MAX = 50
+BYLINE_AFFILIATION_MAX = 200
+BYLINES_MAX = 30
+KEYWORD_MAX = 100
+KEYWORDS_MAX = 50
+#: A writer's note on a revision.
+MESSAGE_MAX = 500
+
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 DATELINE_KEYS = ("city", "region", "country", "agency", "date")
 BYLINE_KEYS = ("name", "role", "affiliation")
@@ -95,9 +115,11 @@ def body_digest(body: str) -> str:
 def normalise(values: dict[str, Any]) -> dict[str, Any]:
     """Return document field ``values`` in canonical form.
 
-    Strips surrounding white space, turns empty optional text into ``None``,
-    uses ``\\n`` line endings, drops empty dateline and byline parts, removes
-    duplicate keywords and turns lists into tuples.
+    Strips surrounding white space, turns optional text that shows nothing
+    (:func:`~cms.core.text.is_visible`) into ``None``, uses ``\\n`` line endings,
+    drops dateline and byline parts and keywords that show nothing, a dateline
+    without a city and a byline without a name, removes duplicate keywords and
+    turns lists into tuples.
     """
     out: dict[str, Any] = {}
     for name, value in values.items():
@@ -110,18 +132,19 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
         elif name == "dateline":
             out[name] = _normalise_dateline(value)
         elif name == "bylines":
-            out[name] = tuple(_normalise_parts(b, BYLINE_KEYS) for b in value or ())
+            parts = (_normalise_parts(byline, BYLINE_KEYS) for byline in value or ())
+            out[name] = tuple(byline for byline in parts if "name" in byline)
         elif name == "keywords":
-            out[name] = tuple(dict.fromkeys(k.strip() for k in value or () if k.strip()))
+            out[name] = tuple(dict.fromkeys(k.strip() for k in value or () if is_visible(k)))
         else:
             raise KeyError(f"unknown document field {name!r}")
     return out
 
 
 def _optional_text(value: str | None) -> str | None:
-    if value is None:
+    if value is None or not is_visible(value):
         return None
-    return value.strip() or None
+    return value.strip()
 
 
 def _normalise_parts(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
@@ -130,8 +153,8 @@ def _normalise_parts(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, 
         part = value.get(key)
         if part is None:
             continue
-        text = part.isoformat() if hasattr(part, "isoformat") else str(part).strip()
-        if text:
+        text = _optional_text(str(part))
+        if text is not None:
             parts[key] = text
     return parts
 
@@ -139,7 +162,8 @@ def _normalise_parts(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, 
 def _normalise_dateline(value: dict[str, Any] | None) -> dict[str, str] | None:
     if not value:
         return None
-    return _normalise_parts(value, DATELINE_KEYS) or None
+    parts = _normalise_parts(value, DATELINE_KEYS)
+    return parts if "city" in parts else None
 
 
 def slugify(text: str) -> str:

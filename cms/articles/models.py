@@ -18,7 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from cms.articles.content import Document
+from cms.articles.content import (
+    HEADLINE_MAX,
+    LANGUAGE_MAX,
+    MESSAGE_MAX,
+    SECTION_MAX,
+    SLUG_MAX,
+    Document,
+)
 from cms.auth.models import User
 from cms.core.extensions import Model
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
@@ -99,9 +106,9 @@ class Article(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The head revision's slug, kept here so that slugs are unique across articles.
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
     #: The head revision's section, kept here for filtering lists.
-    section: Mapped[str | None] = mapped_column(String(100), index=True)
+    section: Mapped[str | None] = mapped_column(String(SECTION_MAX), index=True)
     status: Mapped[ArticleStatus] = mapped_column(
         enum_type(ArticleStatus, "article_status"),
         default=ArticleStatus.DRAFT,
@@ -190,7 +197,7 @@ class Revision(Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The writer's note on why they made this change.
-    message: Mapped[str | None] = mapped_column(String(500))
+    message: Mapped[str | None] = mapped_column(String(MESSAGE_MAX))
     #: Set when this revision restores an older one: that revision's number.
     restored_from: Mapped[int | None] = mapped_column(Integer)
     #: One line saying what changed against the previous revision.
@@ -198,17 +205,17 @@ class Revision(Model):
     #: SHA-256 of the canonical document: approval binds to it.
     content_hash: Mapped[str] = mapped_column(String(64))
 
-    headline: Mapped[str] = mapped_column(String(300))
+    headline: Mapped[str] = mapped_column(String(HEADLINE_MAX))
     deck: Mapped[str | None] = mapped_column(Text)
-    slug: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
     #: ``{city, region, country, agency, date}``, parts absent when empty.
     dateline: Mapped[dict | None] = mapped_column(JSONType)
     #: Ordered ``[{name, role, affiliation}]``.
     bylines: Mapped[list] = mapped_column(JSONType)
-    section: Mapped[str | None] = mapped_column(String(100))
+    section: Mapped[str | None] = mapped_column(String(SECTION_MAX))
     keywords: Mapped[list] = mapped_column(JSONType)
     #: BCP 47 language tag.
-    language: Mapped[str] = mapped_column(String(35))
+    language: Mapped[str] = mapped_column(String(LANGUAGE_MAX))
     body_hash: Mapped[str] = mapped_column(ForeignKey("bodies.hash"), index=True)
 
     author: Mapped[User] = relationship(lazy="joined")

@@ -2,7 +2,8 @@
 
 Every write names the article state it was based on (the ETag) and swaps the
 head with a compare-and-swap on ``lock_version``, so of several writers with
-the same base exactly one wins and the others get 412.
+the same base exactly one wins and the others get 412. A withdrawn (killed)
+article takes no write at all: a kill is final.
 """
 
 from __future__ import annotations
@@ -230,6 +231,21 @@ def create_article(fields: dict[str, Any], author: User, message: str | None = N
     return get_article(article.id)
 
 
+def ensure_not_withdrawn(article: Article, verb: str) -> None:
+    """Refuse to ``verb`` a withdrawn article: a kill is final; the story stays readable.
+
+    Raises :class:`Conflict` (409) naming the state, ``current_status: withdrawn``,
+    with no allowed actions.
+    """
+    if article.status == ArticleStatus.WITHDRAWN:
+        raise Conflict(
+            f"The article is withdrawn, and a kill is final: you cannot {verb} it. "
+            "It stays readable; publish a new article instead.",
+            current_status=ArticleStatus.WITHDRAWN.value,
+            allowed_actions=[],
+        )
+
+
 def ensure_current(article: Article, if_match: str) -> None:
     """Check that ``if_match`` names the article's current state (strong comparison).
 
@@ -320,9 +336,11 @@ def edit_article(
     """Apply ``changes`` as a new head revision based on the state ``if_match`` names.
 
     Returns the article and whether a revision was made: an edit that changes
-    nothing makes none. Raises :class:`PreconditionFailed` for a stale base and
-    :class:`Conflict` for a slug used by another article.
+    nothing makes none. Raises :class:`Conflict` for a withdrawn article (see
+    :func:`ensure_not_withdrawn`) or a slug used by another article, and
+    :class:`PreconditionFailed` for a stale base.
     """
+    ensure_not_withdrawn(article, "edit")
     ensure_current(article, if_match)
     current = article.head.document()
     document = current.replace(**changes)
@@ -340,10 +358,12 @@ def restore_revision(
     """Make a new head revision equal to revision ``number``; nothing is deleted.
 
     Returns the article and whether a revision was made (none when the head
-    already equals revision ``number``). Raises :class:`NotFound` for an
-    unknown revision, :class:`PreconditionFailed` for a stale base and
-    :class:`Conflict` when the old slug now belongs to another article.
+    already equals revision ``number``). Raises :class:`Conflict` for a
+    withdrawn article or when the old slug now belongs to another article,
+    :class:`NotFound` for an unknown revision and :class:`PreconditionFailed`
+    for a stale base.
     """
+    ensure_not_withdrawn(article, "restore")
     ensure_current(article, if_match)
     old = get_revision(article, number).document()
     current = article.head.document()
@@ -380,10 +400,12 @@ def merge_edit(
     become one new revision. Returns the article, whether a revision was made,
     and the merge's provenance (``None`` when no merge was needed).
 
-    Raises :class:`PreconditionFailed` when ``if_match`` names no revision of
-    the article, and :class:`MergeConflict` (409) listing the conflicting
-    fields and paragraphs with both versions.
+    Raises :class:`Conflict` for a withdrawn article,
+    :class:`PreconditionFailed` when ``if_match`` names no revision of the
+    article, and :class:`MergeConflict` (409) listing the conflicting fields
+    and paragraphs with both versions.
     """
+    ensure_not_withdrawn(article, "merge an edit into")
     named = parse_etag(if_match)
     if strong_match(if_match, article.etag) or (named and named[0] == article.head_number):
         article, created = edit_article(article, article.etag, changes, author, message)

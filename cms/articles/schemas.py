@@ -6,30 +6,45 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_dump, validate
 
-from cms.articles.content import SLUG_MAX
+from cms.articles.content import (
+    BYLINE_AFFILIATION_MAX,
+    BYLINE_NAME_MAX,
+    BYLINE_ROLE_MAX,
+    BYLINES_MAX,
+    DATELINE_PART_MAX,
+    DECK_MAX,
+    HEADLINE_MAX,
+    KEYWORD_MAX,
+    KEYWORDS_MAX,
+    LANGUAGE_MAX,
+    MESSAGE_MAX,
+    SECTION_MAX,
+    SLUG_MAX,
+)
 from cms.articles.models import Article, ArticleStatus, PublicState, public_state
 from cms.articles.operations import MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
 from cms.auth.schemas import UserRefSchema
-from cms.core.fields import Text, fields_at
+from cms.core.fields import ISODate, Text, VisibleText, fields_at
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
 STAMPS = ("created_at", "updated_at", "first_published_at", "last_updated_at")
 
 
-def _short(maximum: int, **kwargs) -> Text:
-    return Text(validate=validate.Length(min=1, max=maximum), **kwargs)
-
-
 class DatelineSchema(Schema):
     """Where (and by whom) the story was filed."""
 
-    city = _short(100, required=True, metadata={"example": "Dushanbe"})
-    region = _short(100, allow_none=True, metadata={"description": "State or province."})
-    country = _short(100, allow_none=True, metadata={"example": "Tajikistan"})
-    agency = _short(100, allow_none=True, metadata={"example": "Reuters"})
-    date = fields.Date(allow_none=True, metadata={"description": "Filing date, if shown."})
+    city = VisibleText(DATELINE_PART_MAX, required=True, metadata={"example": "Dushanbe"})
+    region = VisibleText(
+        DATELINE_PART_MAX, allow_none=True, metadata={"description": "State or province."}
+    )
+    country = VisibleText(DATELINE_PART_MAX, allow_none=True, metadata={"example": "Tajikistan"})
+    agency = VisibleText(DATELINE_PART_MAX, allow_none=True, metadata={"example": "Reuters"})
+    date = ISODate(
+        allow_none=True,
+        metadata={"description": "Filing date, `YYYY-MM-DD`, if shown.", "example": "2026-11-25"},
+    )
     text = fields.Function(
         dateline_text,
         dump_only=True,
@@ -38,40 +53,45 @@ class DatelineSchema(Schema):
 
 
 class BylineSchema(Schema):
-    name = _short(200, required=True, metadata={"example": "Jane Roe"})
-    role = _short(50, allow_none=True, metadata={"example": "reporter"})
-    affiliation = _short(200, allow_none=True, metadata={"example": "Reuters"})
+    name = VisibleText(BYLINE_NAME_MAX, required=True, metadata={"example": "Jane Roe"})
+    role = VisibleText(BYLINE_ROLE_MAX, allow_none=True, metadata={"example": "reporter"})
+    affiliation = VisibleText(
+        BYLINE_AFFILIATION_MAX, allow_none=True, metadata={"example": "Reuters"}
+    )
 
 
 class ArticleWriteSchema(Schema):
     """Fields a writer may send; on PATCH every field is optional."""
 
-    headline = Text(validate=validate.Length(min=1, max=300))
-    deck = Text(multiline=True, allow_none=True, validate=validate.Length(max=1000))
+    headline = VisibleText(HEADLINE_MAX)
+    deck = Text(multiline=True, allow_none=True, validate=validate.Length(max=DECK_MAX))
     slug = Text(validate=[validate.Length(max=SLUG_MAX), validate.Regexp(SLUG_PATTERN)])
     body = Text(multiline=True, metadata={"description": "CommonMark; raw HTML is not rendered."})
     dateline = fields.Nested(DatelineSchema, allow_none=True)
-    bylines = fields.List(fields.Nested(BylineSchema), validate=validate.Length(max=30))
-    section = _short(100, allow_none=True, metadata={"example": "world"})
-    keywords = fields.List(_short(100), validate=validate.Length(max=50))
-    language = Text(validate=validate.Regexp(LANGUAGE_PATTERN), metadata={"example": "en"})
+    bylines = fields.List(fields.Nested(BylineSchema), validate=validate.Length(max=BYLINES_MAX))
+    section = VisibleText(SECTION_MAX, allow_none=True, metadata={"example": "world"})
+    keywords = fields.List(VisibleText(KEYWORD_MAX), validate=validate.Length(max=KEYWORDS_MAX))
+    language = Text(
+        validate=[validate.Length(max=LANGUAGE_MAX), validate.Regexp(LANGUAGE_PATTERN)],
+        metadata={"example": "en"},
+    )
     message = Text(
         load_only=True,
-        validate=validate.Length(max=500),
+        validate=validate.Length(max=MESSAGE_MAX),
         metadata={"description": "Why you made this change; kept with the revision."},
     )
 
 
 class ArticleCreateSchema(ArticleWriteSchema):
-    headline = Text(required=True, validate=validate.Length(min=1, max=300))
+    headline = VisibleText(HEADLINE_MAX, required=True)
 
 
 class RestoreSchema(Schema):
-    message = Text(validate=validate.Length(max=500))
+    message = Text(validate=validate.Length(max=MESSAGE_MAX))
 
 
 class ArticleFilterSchema(Schema):
-    section = _short(100)
+    section = VisibleText(SECTION_MAX)
     status = fields.Enum(ArticleStatus, by_value=True)
 
 

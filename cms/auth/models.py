@@ -11,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cms.core.extensions import Model
 from cms.core.types import UTCDateTime, enum_type, utcnow
 
+#: Longest e-mail address (RFC 5321's path limit), in characters.
+EMAIL_MAX = 254
+#: Longest display name, in characters.
+NAME_MAX = 200
+
 
 class Role(enum.StrEnum):
     """What a user may do; see the workflow table for the actions of each."""
@@ -27,9 +32,9 @@ class User(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Login name, stored lower-cased; unique.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     #: Display name, used for bylines and in revision histories.
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
     #: argon2id hash of the password (PHC string format).
     password_hash: Mapped[str] = mapped_column(String(255))

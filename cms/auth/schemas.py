@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from cms.auth.models import Role
-from cms.core.fields import Text
+from cms.auth.models import EMAIL_MAX, NAME_MAX, Role
+from cms.core.fields import Text, VisibleText
 
 
 class TokenRequestSchema(Schema):
-    email = Text(required=True, validate=validate.Length(min=1, max=254))
+    email = VisibleText(EMAIL_MAX, required=True)
     password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
 
 
@@ -35,15 +35,13 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX))
+    name = VisibleText(NAME_MAX, required=True)
     role = fields.Enum(Role, by_value=True, required=True)
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=1024)
-    )
+    password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
 
 
 class UserUpdateSchema(Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
+    name = VisibleText(NAME_MAX)
     role = fields.Enum(Role, by_value=True)
     is_active = fields.Boolean()

@@ -45,6 +45,12 @@ class BadRequest(Problem):
     code = 400
 
 
+class MalformedJSON(BadRequest):
+    """A JSON body that cannot be parsed, or whose nesting or numbers exceed the bounds."""
+
+    slug = "malformed-json"
+
+
 class Unauthorized(Problem):
     code = 401
     slug = "unauthenticated"

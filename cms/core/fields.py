@@ -1,18 +1,23 @@
-"""marshmallow fields of our own: text no database would store faithfully, and
-fields that read their values from a named attribute path."""
+"""marshmallow fields of our own: text no database would store faithfully, text that
+must show something, dates as ISO 8601 text, and fields that read their values from a
+named attribute path."""
 
 from __future__ import annotations
 
 import copy
 import re
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from marshmallow.utils import get_value
+
+from cms.core.text import is_visible
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Text(fields.String):
@@ -36,6 +41,57 @@ class Text(fields.String):
         if _CONTROL.search(text) or (not self.multiline and _LINE_BREAK.search(text)):
             raise ValidationError("Contains control characters.")
         return text
+
+
+class VisibleText(Text):
+    """Text that must show something: every required text field is one.
+
+    On top of :class:`Text`'s rules, text made only of spaces, zero-width or
+    other format characters (see :func:`cms.core.text.is_visible`) is refused:
+    stored, it would be a headline or a name nobody can see. ``maximum`` bounds
+    the length (give the constant the column is sized by).
+    """
+
+    def __init__(self, maximum: int | None = None, **kwargs) -> None:
+        if maximum is not None:
+            validators = kwargs.pop("validate", None) or []
+            if callable(validators):
+                validators = [validators]
+            kwargs["validate"] = [validate.Length(min=1, max=maximum), *validators]
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not is_visible(text):
+            raise ValidationError("Must show something: not only spaces or invisible characters.")
+        return text
+
+
+class ISODate(fields.String):
+    """A calendar date as ISO 8601 text, ``YYYY-MM-DD``; loaded and dumped as that text.
+
+    Documents store dates as text in JSON, so the loaded value is the text
+    itself, checked to be a real date: what is stored reads back unchanged.
+    Other spellings (``20261125``, week dates, non-ASCII digits) are refused.
+    OpenAPI shows it as a string of format ``date``.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["metadata"] = {"format": "date", **(kwargs.get("metadata") or {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            raise ValidationError("Not a date: send YYYY-MM-DD.")
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValidationError("Not a date on the calendar.") from None
+
+    def _serialize(self, value: Any, attr, obj, **kwargs) -> str | None:
+        if value is None:
+            return None
+        return value.isoformat() if isinstance(value, date) else str(value)
 
 
 class UTCDateTime(fields.AwareDateTime):

@@ -1,4 +1,10 @@
-"""Request plumbing shared by all blueprints: request ids, logging, conditional requests.
+"""Request plumbing shared by all blueprints: request ids, logging, JSON bodies,
+conditional requests.
+
+Every JSON request body is parsed once here, before any view runs, with its
+nesting depth and the length of its numbers bounded: a body nested thousands
+deep or an integer of thousands of digits is a 400 problem, never a recursion
+or conversion error deep inside a parser.
 
 Conditional requests (RFC 9110 §13) are decided here and nowhere else, for the
 editors' API and the partners' content API alike: ``If-None-Match`` is
@@ -8,7 +14,9 @@ strongly (a write must name the exact state it was based on).
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -20,7 +28,12 @@ from flask import Flask, Response, g, has_request_context, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_etags, unquote_etag
 
-from cms.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+from cms.core.errors import (
+    MalformedJSON,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+)
 from cms.core.extensions import db
 
 log = logging.getLogger("cms.request")
@@ -32,6 +45,11 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: list of these names no tag at all.
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 _ENTITY_TAGS = re.compile(rf"\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*")
+
+#: The deepest nesting of arrays and objects a JSON body may have (a document is 3 deep).
+MAX_JSON_DEPTH = 32
+#: The longest number literal a JSON body may hold, in characters.
+MAX_JSON_NUMBER_LENGTH = 64
 
 #: OpenAPI: the ``ETag`` header of a response that carries one.
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
@@ -115,6 +133,83 @@ def require_json_body() -> None:
         raise UnsupportedMediaType(
             f"Send the body as application/json, not {request.mimetype or 'untyped data'}."
         )
+
+
+class _RefusedJSONError(ValueError):
+    """A JSON value that parses but that we do not take."""
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > MAX_JSON_NUMBER_LENGTH:
+        raise _RefusedJSONError(f"a number is longer than {MAX_JSON_NUMBER_LENGTH} characters")
+    return int(literal)
+
+
+def _parse_float(literal: str) -> float:
+    if len(literal) > MAX_JSON_NUMBER_LENGTH:
+        raise _RefusedJSONError(f"a number is longer than {MAX_JSON_NUMBER_LENGTH} characters")
+    number = float(literal)
+    if not math.isfinite(number):
+        raise _RefusedJSONError(f"the number {literal} is out of range")
+    return number
+
+
+def _parse_constant(name: str) -> Any:
+    raise _RefusedJSONError(f"{name} is not a JSON value")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects in ``value`` nest more than ``limit`` deep (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def parse_json_body(data: bytes) -> Any:
+    """Return the JSON value of a request body, within :data:`MAX_JSON_DEPTH` and
+    :data:`MAX_JSON_NUMBER_LENGTH`.
+
+    Raises :class:`MalformedJSON` for a body that is not JSON (or not UTF-8),
+    that holds ``NaN`` or ``Infinity``, an overlong or infinite number, or
+    arrays and objects nested too deep.
+    """
+    too_deep = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
+    try:
+        value = json.loads(
+            data,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except _RefusedJSONError as refused:
+        raise MalformedJSON(f"The body is refused: {refused}.") from None
+    except RecursionError:
+        raise MalformedJSON(too_deep) from None
+    except ValueError as error:
+        raise MalformedJSON(f"The body is not valid JSON: {error}.") from None
+    if isinstance(value, (dict, list)) and _deeper_than(value, MAX_JSON_DEPTH):
+        raise MalformedJSON(too_deep)
+    return value
+
+
+def init_json_bodies(app: Flask) -> None:
+    """Check every JSON request body with :func:`parse_json_body` before any view runs.
+
+    The views' argument parser reads the same body again; by then it is known
+    to be bounded.
+    """
+
+    @app.before_request
+    def check_json_body() -> None:
+        if request.is_json:
+            data = request.get_data(cache=True)
+            if data:
+                parse_json_body(data)
 
 
 def _entity_tags(value: str) -> ETags:

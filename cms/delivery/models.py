@@ -27,6 +27,11 @@ from cms.core.extensions import Model
 from cms.core.types import JSONType, UTCDateTime, enum_type, utcnow
 from cms.outbox.models import DeliveryEvent, EventId
 
+#: Longest partner name, in characters.
+PARTNER_NAME_MAX = 200
+#: Longest webhook URL, in characters.
+WEBHOOK_URL_MAX = 2000
+
 
 class Partner(Model):
     """A syndication customer: what it may see and where its webhooks go."""
@@ -34,14 +39,14 @@ class Partner(Model):
     __tablename__ = "partners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(PARTNER_NAME_MAX), unique=True)
     #: Sections the partner receives; ``None`` means every section (and stories
     #: without one), an empty list none.
     sections: Mapped[list[str] | None] = mapped_column(JSONType)
     #: Whether the partner sees embargoed versions before the embargo ends.
     embargo_access: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Where webhooks are POSTed; ``None``: the partner only pulls.
-    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_url: Mapped[str | None] = mapped_column(String(WEBHOOK_URL_MAX))
     #: The HMAC-SHA256 key that signs webhooks. Stored as is, since the worker
     #: must sign with it; it is shown once (at creation or rotation) and never logged.
     webhook_secret: Mapped[str] = mapped_column(String(100))

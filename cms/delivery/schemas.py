@@ -11,17 +11,20 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, fields, validate
 
+from cms.articles.content import SECTION_MAX
 from cms.articles.models import VersionKind
 from cms.articles.rendering import byline_text, dateline_text
-from cms.core.fields import Text, UTCDateTime, fields_at
-from cms.delivery.models import DeliveryState, Partner, PartnerKey
+from cms.core.fields import Text, UTCDateTime, VisibleText, fields_at
+from cms.delivery.models import (
+    PARTNER_NAME_MAX,
+    WEBHOOK_URL_MAX,
+    DeliveryState,
+    Partner,
+    PartnerKey,
+)
 from cms.outbox.models import EventKind
 
 ID_RANGE = validate.Range(min=1, max=2_147_483_647)
-
-
-def _short(maximum: int, **kwargs) -> Text:
-    return Text(validate=validate.Length(min=1, max=maximum), **kwargs)
 
 
 # --- Partner-facing -------------------------------------------------------------------------
@@ -93,7 +96,7 @@ class PartnerArticleSchema(Schema):
 
 
 class ArticleListArgsSchema(Schema):
-    section = _short(100)
+    section = VisibleText(SECTION_MAX)
     updated_since = UTCDateTime(
         metadata={"description": "Only stories whose visible version appeared at or after this."},
     )
@@ -166,7 +169,7 @@ class ChangesSchema(Schema):
 
 
 class FeedArgsSchema(Schema):
-    section = _short(100)
+    section = VisibleText(SECTION_MAX)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
@@ -222,7 +225,7 @@ class PartnerCreatedSchema(_CreatedPartnerFields):
 
 
 _SECTIONS = fields.List(
-    _short(100),
+    VisibleText(SECTION_MAX),
     allow_none=True,
     validate=validate.Length(max=100),
     metadata={"example": ["world"]},
@@ -230,17 +233,17 @@ _SECTIONS = fields.List(
 
 
 class PartnerCreateSchema(Schema):
-    name = _short(200, required=True)
+    name = VisibleText(PARTNER_NAME_MAX, required=True)
     sections = _SECTIONS
     embargo_access = fields.Boolean(load_default=False)
-    webhook_url = fields.String(allow_none=True, validate=validate.Length(min=1, max=2000))
+    webhook_url = Text(allow_none=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX))
 
 
 class PartnerUpdateSchema(Schema):
-    name = _short(200)
+    name = VisibleText(PARTNER_NAME_MAX)
     sections = _SECTIONS
     embargo_access = fields.Boolean()
-    webhook_url = fields.String(allow_none=True, validate=validate.Length(min=1, max=2000))
+    webhook_url = Text(allow_none=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX))
     webhook_paused = fields.Boolean(
         metadata={"description": "`false` resumes a webhook paused by a 410 answer."}
     )

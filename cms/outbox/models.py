@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms.articles.content import SECTION_MAX, SLUG_MAX
 from cms.core.extensions import Model
 from cms.core.types import UTCDateTime, enum_type, utcnow
 
@@ -82,8 +83,8 @@ class DeliveryEvent(Model):
     #: Partners not allowed embargoed copy must not see the event before this.
     embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The article's section and slug at the time, for routing and URLs.
-    section: Mapped[str | None] = mapped_column(String(100))
-    slug: Mapped[str] = mapped_column(String(120))
+    section: Mapped[str | None] = mapped_column(String(SECTION_MAX))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
     #: The correction note or the reason for the withdrawal.
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,14 +18,21 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, select, update
 
-from cms.articles.models import Article, ArticleStatus, Version, VersionKind
-from cms.articles.operations import ensure_current, get_article, get_revision, swap_state
+from cms.articles.models import Article, ArticleStatus, Revision, Version, VersionKind
+from cms.articles.operations import (
+    ensure_current,
+    ensure_not_withdrawn,
+    get_article,
+    get_revision,
+    swap_state,
+)
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.database import changed_rows
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
 from cms.core.extensions import db
+from cms.core.text import is_visible
 from cms.core.types import utcnow
 from cms.outbox.operations import record_publication, record_withdrawal
 from cms.workflow.models import Approval, ScheduledPublication, ScheduleState
@@ -66,6 +73,22 @@ def allowed_for(article: Article, user: User) -> list[Action]:
     return allowed_actions(situation(article), user.role)
 
 
+def authors_since_publication(article: Article) -> set[int]:
+    """Return the ids of the users who wrote a revision since the live version's.
+
+    Before the first publication that is every revision's author; what an
+    approval would send out is everything they changed.
+    """
+    since = article.live.revision_number if article.live is not None else 0
+    return set(
+        db.session.scalars(
+            select(Revision.author_id)
+            .where(Revision.article_id == article.id, Revision.number > since)
+            .distinct()
+        )
+    )
+
+
 def approval_in_force(article: Article) -> Approval | None:
     """Return the approval that ``publish`` would carry out, or ``None``.
 
@@ -89,12 +112,15 @@ def approval_in_force(article: Article) -> Approval | None:
 
 
 def _begin(article: Article, if_match: str, action: Action, user: User) -> ArticleStatus:
-    """Check the precondition and the workflow table; return the next status.
+    """Check that the story is not killed, the precondition and the workflow table;
+    return the next status.
 
-    Raises :class:`PreconditionFailed` for a stale ``if_match``,
+    Raises :class:`Conflict` for a withdrawn article whoever asks (a kill is
+    final), :class:`PreconditionFailed` for a stale ``if_match``,
     :class:`Forbidden` when the user's role lacks the right and
     :class:`Conflict` (listing the allowed actions) for a wrong transition.
     """
+    ensure_not_withdrawn(article, action.value)
     ensure_current(article, if_match)
     try:
         return transition(situation(article), action, user.role)
@@ -121,10 +147,10 @@ def _field_error(field: str, message: str) -> ValidationFailed:
 
 
 def _trimmed(text: str | None) -> str | None:
-    """Return ``text`` without surrounding whitespace, or ``None`` if nothing is left."""
-    if text is None:
+    """Return ``text`` without surrounding whitespace, or ``None`` if it shows nothing."""
+    if text is None or not is_visible(text):
         return None
-    return text.strip() or None
+    return text.strip()
 
 
 def resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -> VersionKind:
@@ -196,7 +222,8 @@ def approve(article: Article, if_match: str, user: User, comment: str | None = N
 
     The approval binds to that revision's number and content hash; later
     edits leave it where it is. Raises what :func:`_begin` raises,
-    :class:`Forbidden` when the user wrote the revision (unless
+    :class:`Forbidden` when the user wrote any revision since the last
+    publication (see :func:`authors_since_publication`; unless
     ``CMS_ALLOW_SELF_APPROVAL``) and :class:`Conflict` when the revision is
     already approved or is what readers already see.
     """
@@ -204,7 +231,7 @@ def approve(article: Article, if_match: str, user: User, comment: str | None = N
     head = article.head
     try:
         check_self_approval(
-            author_id=head.author_id,
+            author_ids=authors_since_publication(article),
             approver_id=user.id,
             allowed=current_app.config["CMS_ALLOW_SELF_APPROVAL"],
         )

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from cms.articles.models import ArticleStatus, VersionKind
 from cms.auth.schemas import UserRefSchema
-from cms.core.fields import Text, UTCDateTime
+from cms.core.fields import Text, UTCDateTime, VisibleText
 from cms.workflow.workflow import Action
 
 
@@ -23,10 +23,10 @@ class CommentSchema(Schema):
 class ReasonSchema(Schema):
     """A reason, required (reject, withdraw)."""
 
-    reason = Text(
+    reason = VisibleText(
+        1000,
         multiline=True,
         required=True,
-        validate=validate.Length(min=1, max=1000),
         metadata={"description": "Kept in the history; a kill's reason is told to partners."},
     )
 

@@ -83,7 +83,8 @@ class Approve(MethodView):
         """Approve the head revision named by If-Match (editors).
 
         The approval binds to that revision's number and content; later edits
-        need a new approval. Nobody approves a revision they wrote unless
+        need a new approval. Nobody approves a story they wrote any revision of
+        since its last publication (since revision 1 before the first) unless
         `CMS_ALLOW_SELF_APPROVAL` is set.
         """
         if_match = if_match_header()

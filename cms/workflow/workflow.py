@@ -14,6 +14,7 @@ rests (``published`` when something is live, ``draft`` otherwise). A kill
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from cms.articles.models import ArticleStatus
@@ -165,15 +166,18 @@ def _not_possible(situation: Situation, action: Action) -> str:
     return f"You cannot {action.value} an article that is {situation.status.value}."
 
 
-def check_self_approval(*, author_id: int, approver_id: int, allowed: bool) -> None:
-    """Refuse an approval by the revision's own author unless the newsroom allows it.
+def check_self_approval(*, author_ids: Collection[int], approver_id: int, allowed: bool) -> None:
+    """Refuse an approval by an editor who wrote any of what is being approved.
 
-    Raises :class:`RoleError` (with no alternatives) when ``author_id`` is
-    ``approver_id`` and ``allowed`` is false.
+    ``author_ids`` are the authors of every revision since the last published
+    version (of every revision before the first publication): four eyes see
+    every change readers will see. Raises :class:`RoleError` (with no
+    alternatives) when ``approver_id`` is among them and ``allowed``
+    (``CMS_ALLOW_SELF_APPROVAL``) is false.
     """
-    if author_id == approver_id and not allowed:
+    if approver_id in author_ids and not allowed:
         raise RoleError(
-            "You wrote this revision; another editor must approve it "
+            "You wrote a revision since the last publication; another editor must approve it "
             "(or set CMS_ALLOW_SELF_APPROVAL).",
             [],
         )

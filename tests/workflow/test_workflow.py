@@ -137,7 +137,7 @@ def test_public_state(status, live_version, expected):
 
 
 def test_self_approval_needs_the_setting():
-    check_self_approval(author_id=1, approver_id=2, allowed=False)
-    check_self_approval(author_id=1, approver_id=1, allowed=True)
+    check_self_approval(author_ids={1, 3}, approver_id=2, allowed=False)
+    check_self_approval(author_ids={1, 3}, approver_id=1, allowed=True)
     with pytest.raises(RoleError, match="another editor"):
-        check_self_approval(author_id=1, approver_id=1, allowed=False)
+        check_self_approval(author_ids={3, 1}, approver_id=1, allowed=False)
