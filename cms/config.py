@@ -31,6 +31,13 @@ def _list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+#: Seconds allowed to connect to the database (``CMS_DB_CONNECT_TIMEOUT``).
+DEFAULT_DB_CONNECT_TIMEOUT = 5
+#: Seconds any one statement may run on PostgreSQL (``CMS_DB_STATEMENT_TIMEOUT``):
+#: under gunicorn's 30-second worker timeout.
+DEFAULT_DB_STATEMENT_TIMEOUT = 20.0
+
+
 def normalise_database_url(url: str) -> str:
     """Return ``url`` with a bare ``postgresql://`` scheme mapped to psycopg 3."""
     for prefix in ("postgresql://", "postgres://"):
@@ -39,12 +46,25 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
-    """Return SQLAlchemy engine options suited to the database in ``url``."""
+def engine_options(
+    url: str,
+    *,
+    connect_timeout: int = DEFAULT_DB_CONNECT_TIMEOUT,
+    statement_timeout: float = DEFAULT_DB_STATEMENT_TIMEOUT,
+) -> dict:
+    """Return SQLAlchemy engine options suited to the database in ``url``.
+
+    On PostgreSQL, ``connect_timeout`` (seconds) bounds connecting and waiting for
+    a pooled connection, and ``statement_timeout`` (seconds, ``0`` for none) every
+    statement, so that a database that does not answer fails a request quickly.
+    """
     if url.startswith("sqlite"):
         # Writers queue on SQLite's single write lock instead of failing at once.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    connect_args: dict[str, object] = {"connect_timeout": connect_timeout}
+    if statement_timeout > 0:
+        connect_args["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
+    return {"pool_pre_ping": True, "pool_timeout": connect_timeout, "connect_args": connect_args}
 
 
 def from_environment(instance_path: str) -> dict:
@@ -60,9 +80,17 @@ def from_environment(instance_path: str) -> dict:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"CMS_TIMEZONE={timezone!r} is not a known IANA time zone") from exc
+    connect_timeout = _int("CMS_DB_CONNECT_TIMEOUT", DEFAULT_DB_CONNECT_TIMEOUT)
+    statement_timeout = _float("CMS_DB_STATEMENT_TIMEOUT", DEFAULT_DB_STATEMENT_TIMEOUT)
+    if connect_timeout < 1:
+        raise ValueError("CMS_DB_CONNECT_TIMEOUT must be at least 1 second")
+    if statement_timeout < 0:
+        raise ValueError("CMS_DB_STATEMENT_TIMEOUT must not be negative")
     return {
         "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+            url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        ),
         "MAX_CONTENT_LENGTH": _int("CMS_MAX_BODY_BYTES", 2 * 1024 * 1024),
         "CMS_TIMEZONE": timezone,
         "CMS_CORS_ORIGINS": _list("CMS_CORS_ORIGINS"),

@@ -110,8 +110,15 @@ class PreconditionRequired(Problem):
 
 
 class DatabaseUnavailable(Problem):
+    """The database refused, dropped or did not answer in time; worth retrying soon."""
+
     code = 503
     slug = "database-unavailable"
+    #: Seconds a client is asked to wait before trying again (``Retry-After``).
+    retry_after = 5
+
+    def __init__(self, detail: str = "The database is unavailable; try again shortly."):
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after)})
 
 
 def problem_body(error: HTTPException) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from flask import Flask, Response, g, has_request_context, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_etags, unquote_etag
 
+from cms.core.database import UNAVAILABLE, unavailable_response
 from cms.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from cms.core.extensions import db
 
@@ -219,15 +220,22 @@ def init_unit_of_work(app: Flask) -> None:
     """Commit once per successful request; anything else is rolled back.
 
     Operations only flush. A request that ends in an error status commits
-    nothing, so bad input changes nothing.
+    nothing, so bad input changes nothing. A database that cannot be reached or
+    does not answer in time, in the view or at the commit, makes the answer a
+    503 problem with ``Retry-After``.
     """
+    for error_class in UNAVAILABLE:
+        app.register_error_handler(error_class, unavailable_response)
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        try:
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except UNAVAILABLE as error:
+            return unavailable_response(error)
         return response
 
     @app.teardown_request
