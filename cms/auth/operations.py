@@ -7,6 +7,7 @@ import logging
 import secrets
 from datetime import timedelta
 from functools import cached_property
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +22,8 @@ from cms.core.types import utcnow
 log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 8
+#: Shortest password accepted, in characters.
+MIN_PASSWORD_LENGTH = 12
 
 
 class AuthState:
@@ -44,20 +46,25 @@ def init_app(app: Flask) -> None:
 def hash_password(password: str) -> str:
     """Return the argon2id hash of ``password``.
 
-    Raises :class:`ValidationFailed` if the password is too short.
+    Raises :class:`ValidationFailed` if the password is shorter than
+    :data:`MIN_PASSWORD_LENGTH` characters or is nothing but whitespace.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "Password too short.",
-            errors={"json": {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}},
-        )
+        _refuse_password(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if not password.strip():
+        _refuse_password("Use some characters besides spaces.")
     return _hasher.hash(password)
+
+
+def _refuse_password(rule: str) -> NoReturn:
+    raise ValidationFailed(f"Password refused: {rule}", errors={"json": {"password": [rule]}})
 
 
 def create_user(*, email: str, name: str, role: str, password: str) -> User:
     """Create a user.
 
-    Raises :class:`ValidationFailed` for an unknown role or a short password and
+    Raises :class:`ValidationFailed` for an unknown role or a password that
+    :func:`hash_password` refuses, and
     :class:`Conflict` when the e-mail address is taken.
     """
     try:

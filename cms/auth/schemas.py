@@ -38,9 +38,8 @@ class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     role = fields.Enum(Role, by_value=True, required=True)
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=1024)
-    )
+    #: At least 12 characters, not all whitespace: checked by ``hash_password``.
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
 
 
 class UserUpdateSchema(Schema):

@@ -65,7 +65,7 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
             "email": "new@example.test",
             "name": "New Hire",
             "role": "reporter",
-            "password": "p" * 10,
+            "password": "p" * 12,
         },
         headers=headers,
     )
@@ -78,7 +78,7 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
             "email": "new@example.test",
             "name": "Again",
             "role": "reporter",
-            "password": "p" * 10,
+            "password": "p" * 12,
         },
         headers=headers,
     )
@@ -94,7 +94,7 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
     assert changed.json["is_active"] is False
     assert changed.json["role"] == "editor"
     refused = client.post(
-        "/api/v1/auth/tokens", json={"email": "new@example.test", "password": "p" * 10}
+        "/api/v1/auth/tokens", json={"email": "new@example.test", "password": "p" * 12}
     )
     assert refused.status_code == 401
 
@@ -102,9 +102,31 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
 def test_user_role_must_be_known(client, admin):
     response = client.post(
         "/api/v1/users",
-        json={"email": "x@example.test", "name": "X", "role": "intern", "password": "p" * 10},
+        json={"email": "x@example.test", "name": "X", "role": "intern", "password": "p" * 12},
         headers=factories.auth(admin),
     )
 
     assert response.status_code == 422
     assert "role" in response.json["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("p" * 11, "Use at least 12 characters."),
+        (" " * 12, "Use some characters besides spaces."),
+        ("\t \u00a0\u2003" * 4, "Use some characters besides spaces."),
+    ],
+)
+def test_a_short_or_blank_password_is_422_and_creates_nobody(client, admin, password, message):
+    headers = factories.auth(admin)
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "weak@example.test", "name": "W", "role": "reporter", "password": password},
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]["password"] == [message]
+    listing = client.get("/api/v1/users", headers=headers).json
+    assert "weak@example.test" not in [user["email"] for user in listing["items"]]
