@@ -143,7 +143,14 @@ def revoke_token(record: ApiToken) -> None:
 def update_user(
     user: User, *, name: str | None = None, role: Role | None = None, is_active: bool | None = None
 ) -> User:
-    """Change a user's name, role or active flag; ``None`` leaves a field alone."""
+    """Change a user's name, role or active flag; ``None`` leaves a field alone.
+
+    Raises :class:`Conflict` when the change would leave no active admin: the
+    last one can neither demote nor deactivate themselves.
+    """
+    demoted = role is not None and role is not Role.ADMIN
+    if user.is_active and user.role is Role.ADMIN and (demoted or is_active is False):
+        _keep_an_admin(user)
     if name is not None:
         user.name = name.strip()
     if role is not None:
@@ -152,6 +159,23 @@ def update_user(
         user.is_active = is_active
     db.session.flush()
     return user
+
+
+def _keep_an_admin(leaving: User) -> None:
+    """Raise :class:`Conflict` if ``leaving`` is the only active admin.
+
+    The other active admins' rows stay locked until the commit (PostgreSQL), so
+    two admins demoting each other at once cannot both succeed.
+    """
+    others = db.session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.id != leaving.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise Conflict(
+            f"{leaving.name} is the last active admin; make another user an admin first."
+        )
 
 
 def get_user(user_id: int) -> User:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cms.core.extensions import db
 from tests import factories
 
 
@@ -130,3 +131,29 @@ def test_a_short_or_blank_password_is_422_and_creates_nobody(client, admin, pass
     assert response.json["errors"]["json"]["password"] == [message]
     listing = client.get("/api/v1/users", headers=headers).json
     assert "weak@example.test" not in [user["email"] for user in listing["items"]]
+
+
+@pytest.mark.parametrize("change", [{"role": "editor"}, {"is_active": False}])
+def test_the_last_active_admin_cannot_demote_or_deactivate_themselves(client, admin, change):
+    headers = factories.auth(admin)
+    inactive_admin = factories.user(role="admin")
+    inactive_admin.is_active = False
+    db.session.commit()
+
+    refused = client.patch(f"/api/v1/users/{admin.id}", json=change, headers=headers)
+
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    assert "last active admin" in refused.json["detail"]
+    me = client.get("/api/v1/auth/me", headers=headers).json
+    assert (me["role"], me["is_active"]) == ("admin", True)
+
+
+@pytest.mark.parametrize("change", [{"role": "editor"}, {"is_active": False}])
+def test_an_admin_may_step_down_while_another_stays(client, admin, change):
+    factories.user(role="admin")
+
+    changed = client.patch(f"/api/v1/users/{admin.id}", json=change, headers=factories.auth(admin))
+
+    assert changed.status_code == 200
+    assert changed.json.items() >= change.items()
