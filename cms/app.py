@@ -16,7 +16,12 @@ from cms.auth.views import auth_blp, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
 from cms.core.extensions import db, make_api, make_content_api, migrate
-from cms.core.http import configure_logging, init_request_tracking, init_unit_of_work
+from cms.core.http import (
+    configure_logging,
+    init_body_limit,
+    init_request_tracking,
+    init_unit_of_work,
+)
 from cms.core.sqlite import configure_sqlite
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
@@ -61,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     init_unit_of_work(app)
     init_request_tracking(app)
+    init_body_limit(app)
     auth.init_app(app)
     _init_cors(app)
 

@@ -87,6 +87,12 @@ class PreconditionFailed(Problem):
     slug = "stale-revision"
 
 
+class BodyTooLarge(Problem):
+    """A request body over ``MAX_CONTENT_LENGTH`` (``CMS_MAX_BODY_BYTES``), however sent."""
+
+    code = 413
+
+
 class CopyTooLarge(Problem):
     """Wire copy over ``CMS_INGEST_MAX_BYTES``."""
 
