@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -44,6 +45,30 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def public_url(value: str) -> str | None:
+    """Return ``CMS_PUBLIC_URL`` without its trailing slash, or ``None`` when it is empty.
+
+    Raises ``ValueError`` unless it is an absolute http(s) URL with a host and
+    no credentials, query or fragment.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            f"CMS_PUBLIC_URL={value!r} must be an http(s) URL like https://cms.example.com, "
+            "without credentials, query or fragment"
+        )
+    return value.rstrip("/")
 
 
 def engine_options(
@@ -92,6 +117,7 @@ def from_environment(instance_path: str) -> dict:
             url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
         ),
         "MAX_CONTENT_LENGTH": _int("CMS_MAX_BODY_BYTES", 2 * 1024 * 1024),
+        "CMS_PUBLIC_URL": public_url(os.environ.get("CMS_PUBLIC_URL", "")),
         "CMS_TIMEZONE": timezone,
         "CMS_CORS_ORIGINS": _list("CMS_CORS_ORIGINS"),
         "CMS_TOKEN_TTL_HOURS": _int("CMS_TOKEN_TTL_HOURS", 12),

@@ -101,3 +101,23 @@ def test_a_chunked_body_is_read_whole_and_an_oversize_one_is_413(server, live_db
     )
     assert (status, media_type) == (413, "application/problem+json")
     assert body["status"] == 413
+
+
+def test_a_forged_host_header_never_reaches_a_feed(server, live_db):
+    article = factories.published(
+        factories.article(factories.user(role="reporter")), factories.user(role="editor")
+    )
+    _partner, key = factories.partner()
+
+    status, _, feed = call(
+        "GET",
+        f"{server.base_url}/content/v1/feeds/json",
+        headers={**factories.partner_auth(key), "Host": "evil.example"},
+    )
+
+    assert status == 200
+    assert feed["feed_url"] == f"{server.base_url}/content/v1/feeds/json"
+    assert (
+        feed["items"][0]["url"] == f"{server.base_url}/content/v1/articles/{article.id}?version=1"
+    )
+    assert "evil.example" not in json.dumps(feed)

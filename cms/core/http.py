@@ -16,10 +16,12 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_etags, unquote_etag
+from werkzeug.sansio.utils import get_current_url, get_host
 
 from cms.core.database import UNAVAILABLE, unavailable_response
 from cms.core.errors import (
@@ -144,6 +146,26 @@ def _read_at_most(stream: Any, size: int) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+def public_url(path: str | None = None, query_string: bytes = b"") -> str:
+    """Return the absolute URL of ``path`` in this app as the public reaches it.
+
+    Without ``path``, the URL of the app's root, ending in ``/``. Scheme, host and
+    prefix come from ``CMS_PUBLIC_URL`` when it is set, else from the address the
+    server listens on (WSGI ``SERVER_NAME`` and ``SERVER_PORT``); never from the
+    ``Host`` header, which any client may forge.
+    """
+    configured = current_app.config["CMS_PUBLIC_URL"]
+    if configured:
+        parts = urlsplit(configured)
+        scheme, host, root = parts.scheme, parts.netloc, parts.path
+    else:
+        port = request.environ.get("SERVER_PORT", "")
+        server = (request.environ["SERVER_NAME"], int(port) if port.isdigit() else None)
+        scheme, root = request.scheme, request.root_path
+        host = get_host(scheme, None, server)
+    return get_current_url(scheme, host, root, path, query_string or None)
 
 
 def require_json_body() -> None:
