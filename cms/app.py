@@ -12,7 +12,7 @@ from flask_cors import CORS
 from cms import config
 from cms.articles.views import blp as articles_blp
 from cms.auth import operations as auth
-from cms.auth.views import auth_blp, users_blp
+from cms.auth.views import auth_blp, throttle_logins, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
 from cms.core.extensions import db, make_api, make_content_api, migrate
@@ -22,6 +22,7 @@ from cms.core.http import (
     init_request_tracking,
     init_unit_of_work,
 )
+from cms.core.limiter import init_limiter
 from cms.core.sqlite import configure_sqlite
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
@@ -67,6 +68,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_unit_of_work(app)
     init_request_tracking(app)
     init_body_limit(app)
+    throttle_logins(
+        init_limiter(app),
+        per_account=app.config["CMS_LOGIN_LIMIT_PER_ACCOUNT"],
+        per_address=app.config["CMS_LOGIN_LIMIT_PER_ADDRESS"],
+    )
     auth.init_app(app)
     _init_cors(app)
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+
 
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -127,7 +129,33 @@ def from_environment(instance_path: str) -> dict:
         "CMS_INGEST_MAX_BYTES": _int("CMS_INGEST_MAX_BYTES", 1024 * 1024),
         "CMS_INGEST_TAKE_WINDOW_HOURS": _int("CMS_INGEST_TAKE_WINDOW_HOURS", 24),
         **webhook_settings(),
+        **login_limits(),
     }
+
+
+def login_limits() -> dict:
+    """Read where rate limits are counted and the limits on logging in.
+
+    Raises ``ValueError`` for a limit that is not in flask-limiter's notation
+    (``10 per 15 minutes``, ``20/minute``; several separated by ``;``).
+    """
+    settings = {
+        "CMS_RATELIMIT_STORAGE_URL": os.environ.get("CMS_RATELIMIT_STORAGE_URL", "memory://"),
+        "CMS_LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "CMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "CMS_LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
+            "CMS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute"
+        ),
+    }
+    for name in ("CMS_LOGIN_LIMIT_PER_ACCOUNT", "CMS_LOGIN_LIMIT_PER_ADDRESS"):
+        try:
+            parse_many(settings[name])
+        except ValueError:
+            raise ValueError(
+                f"{name}={settings[name]!r} is not a rate limit like '10 per 15 minutes'"
+            ) from None
+    return settings
 
 
 def webhook_settings() -> dict:

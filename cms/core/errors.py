@@ -115,6 +115,18 @@ class PreconditionRequired(Problem):
     slug = "if-match-required"
 
 
+class TooManyRequests(Problem):
+    """A rate limit was reached; ``Retry-After`` says in how many seconds to try again."""
+
+    code = 429
+    slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(
+            detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after
+        )
+
+
 class DatabaseUnavailable(Problem):
     """The database refused, dropped or did not answer in time; worth retrying soon."""
 
