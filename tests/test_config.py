@@ -45,29 +45,24 @@ def test_values_that_cannot_work_stop_the_process_at_start(monkeypatch, tmp_path
         _settings(monkeypatch, tmp_path, **{name: value})
 
 
-def test_postgresql_connections_are_bounded_in_time(monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    ("statement_timeout", "connect_args"),
+    [
+        ("1.5", {"connect_timeout": 3, "options": "-c statement_timeout=1500"}),
+        ("0", {"connect_timeout": 3}),
+    ],
+)
+def test_postgresql_connections_are_bounded_in_time(
+    monkeypatch, tmp_path, statement_timeout, connect_args
+):
     settings = _settings(
         monkeypatch,
         tmp_path,
         CMS_DATABASE_URL="postgresql://cms@db.internal/cms",
         CMS_DB_CONNECT_TIMEOUT="3",
-        CMS_DB_STATEMENT_TIMEOUT="1.5",
+        CMS_DB_STATEMENT_TIMEOUT=statement_timeout,
     )
 
     options = settings["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_timeout"] == 3
-    assert options["connect_args"] == {
-        "connect_timeout": 3,
-        "options": "-c statement_timeout=1500",
-    }
-
-
-def test_a_statement_timeout_of_zero_sets_none(monkeypatch, tmp_path):
-    settings = _settings(
-        monkeypatch,
-        tmp_path,
-        CMS_DATABASE_URL="postgresql://cms@db.internal/cms",
-        CMS_DB_STATEMENT_TIMEOUT="0",
-    )
-
-    assert "options" not in settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert options["connect_args"] == connect_args
