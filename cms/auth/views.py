@@ -41,14 +41,22 @@ def throttle_logins(limiter: Limiter, *, per_account: str, per_address: str) -> 
     Over either limit the answer is 429 with ``Retry-After``.
     """
     limiter.limit(per_address, methods=["POST"])(auth_blp)
-    limiter.limit(per_account, key_func=_account_key, methods=["POST"], deduct_when=_failed_login)(
+    limiter.limit(per_account, key_func=account_key, methods=["POST"], deduct_when=_failed_login)(
         auth_blp
     )
 
 
-def _account_key() -> str:
-    """The e-mail address a login tries, normalised and hashed (never an error)."""
-    body = request.get_json(silent=True) if request.is_json else None
+def account_key() -> str:
+    """Return the key of the account a login tries: its e-mail address, normalised and hashed.
+
+    Never raises (the limiter would take an error for a storage failure): a body
+    that is not JSON, names no e-mail or nests too deeply to parse gives the key
+    of the empty address, and the view refuses it.
+    """
+    try:
+        body = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:
+        body = None
     email = body.get("email") if isinstance(body, dict) else None
     normalised = email.strip().lower() if isinstance(email, str) else ""
     # Hashed: keys stay short and no address is stored in the limiter's storage.

@@ -10,6 +10,7 @@ import pytest
 import redis
 from flask import Flask
 
+from cms.auth.views import account_key
 from tests import factories
 from tests.conftest import make_test_app
 from tests.servers import free_port
@@ -100,6 +101,20 @@ def test_bodies_that_name_no_account_are_still_limited_per_address(throttled):
 
     assert statuses[:5] == [422] * 5
     assert statuses[5:] == [429] * 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"email": ' + b"9" * 5000 + b"}", b"\xff", b""],
+)
+def test_the_account_key_never_fails_whatever_the_body(app, body):
+    """An error in a key function would count as a storage failure: it must not raise."""
+    with app.test_request_context(LOGIN, method="POST", json={}):
+        nobody = account_key()
+    with app.test_request_context(
+        LOGIN, method="POST", data=body, content_type="application/json"
+    ):
+        assert account_key() == nobody
 
 
 def test_other_endpoints_are_not_limited(throttled, reporter):
