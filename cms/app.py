@@ -65,8 +65,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
         ),
     )
-    init_unit_of_work(app)
+    # After-request hooks run last-registered first: the unit of work commits
+    # (and may turn the answer into a 503) before the request is logged.
     init_request_tracking(app)
+    init_unit_of_work(app)
     init_body_limit(app)
     throttle_logins(
         init_limiter(app),

@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask, url_for
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
+from cms.auth.models import ApiToken
 from cms.config import engine_options
 from cms.core.errors import PROBLEM_MEDIA_TYPE
 from cms.core.extensions import db
+from tests import factories
 from tests.conftest import make_test_app
 from tests.databases import scratch_postgres
 from tests.servers import free_port
@@ -199,3 +201,38 @@ def test_the_statement_timeout_bounds_a_query_that_waits_on_a_lock(app_on, postg
         locker.dispose()
 
     assert_unavailable(response, started)
+
+
+FAILING_COMMIT = (
+    # What a server going down mid-commit reports (SQLSTATE 57P01, admin_shutdown).
+    "CREATE FUNCTION test_failing_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "RAISE EXCEPTION 'terminating connection due to administrator command' "
+    "USING ERRCODE = '57P01'; END $$",
+    "CREATE CONSTRAINT TRIGGER test_failing_commit AFTER INSERT ON api_tokens "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_failing_commit()",
+)
+
+
+def test_a_database_that_fails_at_the_commit_is_a_503(app_on, postgres_url, live_db, caplog):
+    """The view succeeds; the commit fails (a deferred trigger plays the server going down)."""
+    user = factories.user()
+    with db.engine.begin() as connection:
+        for statement in FAILING_COMMIT:
+            connection.execute(text(statement))
+    try:
+        started = time.monotonic()
+        response = (
+            app_on(postgres_url)
+            .test_client()
+            .post(
+                "/api/v1/auth/tokens", json={"email": user.email, "password": factories.PASSWORD}
+            )
+        )
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER test_failing_commit ON api_tokens"))
+            connection.execute(text("DROP FUNCTION test_failing_commit()"))
+
+    assert_unavailable(response, started)
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    assert "POST /api/v1/auth/tokens 503" in caplog.text  # the log tells what the client got
