@@ -134,10 +134,11 @@ def from_environment(instance_path: str) -> dict:
 
 
 def login_limits() -> dict:
-    """Read where rate limits are counted and the limits on logging in.
+    """Read where rate limits are counted, the limits on logging in, and the proxies in front.
 
     Raises ``ValueError`` for a limit that is not in flask-limiter's notation
-    (``10 per 15 minutes``, ``20/minute``; several separated by ``;``).
+    (``10 per 15 minutes``, ``20/minute``; several separated by ``;``) and for
+    a negative number of proxies.
     """
     settings = {
         "CMS_RATELIMIT_STORAGE_URL": os.environ.get("CMS_RATELIMIT_STORAGE_URL", "memory://"),
@@ -155,7 +156,10 @@ def login_limits() -> dict:
             raise ValueError(
                 f"{name}={settings[name]!r} is not a rate limit like '10 per 15 minutes'"
             ) from None
-    return settings
+    hops = _int("CMS_PROXY_HOPS", 0)
+    if hops < 0:
+        raise ValueError("CMS_PROXY_HOPS must not be negative")
+    return {**settings, "CMS_PROXY_HOPS": hops}
 
 
 def webhook_settings() -> dict:

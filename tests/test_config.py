@@ -38,6 +38,7 @@ def test_the_public_url_is_read_without_its_trailing_slash(monkeypatch, tmp_path
         ("CMS_DB_STATEMENT_TIMEOUT", "-1"),
         ("CMS_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
         ("CMS_LOGIN_LIMIT_PER_ADDRESS", "10 per fortnight"),
+        ("CMS_PROXY_HOPS", "-1"),
     ],
 )
 def test_values_that_cannot_work_stop_the_process_at_start(monkeypatch, tmp_path, name, value):

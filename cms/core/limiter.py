@@ -13,6 +13,7 @@ import time
 from flask import Flask, Response
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cms.core.errors import TooManyRequests, problem_response
 
@@ -21,7 +22,17 @@ STORAGE_TIMEOUT_SECONDS = 1
 
 
 def init_limiter(app: Flask) -> Limiter:
-    """Give ``app`` a limiter with no limits yet, keyed by client address by default."""
+    """Give ``app`` a limiter with no limits yet, keyed by client address by default.
+
+    The client address is the peer's, or, behind ``CMS_PROXY_HOPS`` reverse
+    proxies, the one the outermost of them put in ``X-Forwarded-For``; with no
+    proxy configured that header is ignored, so that a client cannot choose
+    the address it is counted under.
+    """
+    hops = app.config["CMS_PROXY_HOPS"]
+    if hops:
+        # Only the address: scheme and host never come from the request.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0)  # type: ignore[method-assign]
     storage_url = app.config["CMS_RATELIMIT_STORAGE_URL"]
     options: dict[str, str | int] = {}
     if storage_url.startswith(("redis://", "rediss://", "redis+unix://")):

@@ -128,6 +128,28 @@ def test_other_endpoints_are_not_limited(throttled, reporter):
     assert statuses == {200}
 
 
+@pytest.mark.parametrize(("hops", "counted_apart"), [(0, False), (1, True)])
+def test_forwarded_addresses_count_only_behind_a_configured_proxy(
+    throttled, reporter, hops, counted_apart
+):
+    app = throttled(CMS_PROXY_HOPS=hops)
+    client = app.test_client()
+
+    def attempt(forwarded_for: str) -> int:
+        return client.post(
+            LOGIN,
+            json={"email": reporter.email, "password": factories.PASSWORD},
+            headers={"X-Forwarded-For": forwarded_for},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+        ).status_code
+
+    first = [attempt("198.51.100.1") for _ in range(5)]
+
+    assert first == [201] * 5
+    assert attempt("198.51.100.1") == 429
+    assert attempt("198.51.100.2") == (201 if counted_apart else 429)
+
+
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A key prefix of this test's own in the local Redis; its keys are deleted afterwards."""
