@@ -12,16 +12,18 @@ from flask_cors import CORS
 from cms import config
 from cms.articles.views import blp as articles_blp
 from cms.auth import operations as auth
-from cms.auth.views import auth_blp, users_blp
+from cms.auth.views import auth_blp, throttle_logins, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
 from cms.core.extensions import db, make_api, make_content_api, migrate
 from cms.core.http import (
     configure_logging,
+    init_body_limit,
     init_json_bodies,
     init_request_tracking,
     init_unit_of_work,
 )
+from cms.core.limiter import init_limiter
 from cms.core.sqlite import configure_sqlite
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
@@ -64,9 +66,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
         ),
     )
-    init_unit_of_work(app)
+    # After-request hooks run last-registered first: the unit of work commits
+    # (and may turn the answer into a 503) before the request is logged.
     init_request_tracking(app)
+    init_unit_of_work(app)
+    # Before-request hooks run in this order: the body is read within its limit,
+    # then parsed within its bounds, before the login throttle looks at it.
+    init_body_limit(app)
     init_json_bodies(app)
+    throttle_logins(
+        init_limiter(app),
+        per_account=app.config["CMS_LOGIN_LIMIT_PER_ACCOUNT"],
+        per_address=app.config["CMS_LOGIN_LIMIT_PER_ADDRESS"],
+    )
     auth.init_app(app)
     _init_cors(app)
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from limits import parse_many
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -31,6 +34,13 @@ def _list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+#: Seconds allowed to connect to the database (``CMS_DB_CONNECT_TIMEOUT``).
+DEFAULT_DB_CONNECT_TIMEOUT = 5
+#: Seconds any one statement may run on PostgreSQL (``CMS_DB_STATEMENT_TIMEOUT``):
+#: under gunicorn's 30-second worker timeout.
+DEFAULT_DB_STATEMENT_TIMEOUT = 20.0
+
+
 def normalise_database_url(url: str) -> str:
     """Return ``url`` with a bare ``postgresql://`` scheme mapped to psycopg 3."""
     for prefix in ("postgresql://", "postgres://"):
@@ -39,12 +49,49 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
-    """Return SQLAlchemy engine options suited to the database in ``url``."""
+def public_url(value: str) -> str | None:
+    """Return ``CMS_PUBLIC_URL`` without its trailing slash, or ``None`` when it is empty.
+
+    Raises ``ValueError`` unless it is an absolute http(s) URL with a host and
+    no credentials, query or fragment.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            f"CMS_PUBLIC_URL={value!r} must be an http(s) URL like https://cms.example.com, "
+            "without credentials, query or fragment"
+        )
+    return value.rstrip("/")
+
+
+def engine_options(
+    url: str,
+    *,
+    connect_timeout: int = DEFAULT_DB_CONNECT_TIMEOUT,
+    statement_timeout: float = DEFAULT_DB_STATEMENT_TIMEOUT,
+) -> dict:
+    """Return SQLAlchemy engine options suited to the database in ``url``.
+
+    On PostgreSQL, ``connect_timeout`` (seconds) bounds connecting and waiting for
+    a pooled connection, and ``statement_timeout`` (seconds, ``0`` for none) every
+    statement, so that a database that does not answer fails a request quickly.
+    """
     if url.startswith("sqlite"):
         # Writers queue on SQLite's single write lock instead of failing at once.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    connect_args: dict[str, object] = {"connect_timeout": connect_timeout}
+    if statement_timeout > 0:
+        connect_args["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
+    return {"pool_pre_ping": True, "pool_timeout": connect_timeout, "connect_args": connect_args}
 
 
 def from_environment(instance_path: str) -> dict:
@@ -60,10 +107,19 @@ def from_environment(instance_path: str) -> dict:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"CMS_TIMEZONE={timezone!r} is not a known IANA time zone") from exc
+    connect_timeout = _int("CMS_DB_CONNECT_TIMEOUT", DEFAULT_DB_CONNECT_TIMEOUT)
+    statement_timeout = _float("CMS_DB_STATEMENT_TIMEOUT", DEFAULT_DB_STATEMENT_TIMEOUT)
+    if connect_timeout < 1:
+        raise ValueError("CMS_DB_CONNECT_TIMEOUT must be at least 1 second")
+    if statement_timeout < 0:
+        raise ValueError("CMS_DB_STATEMENT_TIMEOUT must not be negative")
     return {
         "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+            url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        ),
         "MAX_CONTENT_LENGTH": _int("CMS_MAX_BODY_BYTES", 2 * 1024 * 1024),
+        "CMS_PUBLIC_URL": public_url(os.environ.get("CMS_PUBLIC_URL", "")),
         "CMS_TIMEZONE": timezone,
         "CMS_CORS_ORIGINS": _list("CMS_CORS_ORIGINS"),
         "CMS_TOKEN_TTL_HOURS": _int("CMS_TOKEN_TTL_HOURS", 12),
@@ -73,7 +129,37 @@ def from_environment(instance_path: str) -> dict:
         "CMS_INGEST_MAX_BYTES": _int("CMS_INGEST_MAX_BYTES", 1024 * 1024),
         "CMS_INGEST_TAKE_WINDOW_HOURS": _int("CMS_INGEST_TAKE_WINDOW_HOURS", 24),
         **webhook_settings(),
+        **login_limits(),
     }
+
+
+def login_limits() -> dict:
+    """Read where rate limits are counted, the limits on logging in, and the proxies in front.
+
+    Raises ``ValueError`` for a limit that is not in flask-limiter's notation
+    (``10 per 15 minutes``, ``20/minute``; several separated by ``;``) and for
+    a negative number of proxies.
+    """
+    settings = {
+        "CMS_RATELIMIT_STORAGE_URL": os.environ.get("CMS_RATELIMIT_STORAGE_URL", "memory://"),
+        "CMS_LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "CMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "CMS_LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
+            "CMS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute"
+        ),
+    }
+    for name in ("CMS_LOGIN_LIMIT_PER_ACCOUNT", "CMS_LOGIN_LIMIT_PER_ADDRESS"):
+        try:
+            parse_many(settings[name])
+        except ValueError:
+            raise ValueError(
+                f"{name}={settings[name]!r} is not a rate limit like '10 per 15 minutes'"
+            ) from None
+    hops = _int("CMS_PROXY_HOPS", 0)
+    if hops < 0:
+        raise ValueError("CMS_PROXY_HOPS must not be negative")
+    return {**settings, "CMS_PROXY_HOPS": hops}
 
 
 def webhook_settings() -> dict:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -62,3 +66,58 @@ def test_parallel_writers_across_processes(server, live_db):
     assert sorted(statuses) == [200] + [412] * 5
     _, _, revisions = call("GET", f"{url}/revisions", headers=headers)
     assert [r["number"] for r in revisions["items"]] == [2, 1]
+
+
+def _post_chunked(base_url: str, path: str, chunks: Iterator[bytes]) -> tuple[int, str, dict]:
+    """POST ``chunks`` with ``Transfer-Encoding: chunked`` (no ``Content-Length``)."""
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=chunks,
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_is_read_whole_and_an_oversize_one_is_413(server, live_db):
+    user = factories.user(role="reporter")
+    login = json.dumps({"email": user.email, "password": factories.PASSWORD}).encode()
+
+    status, _, body = _post_chunked(
+        server.base_url, "/api/v1/auth/tokens", iter([login[:10], login[10:]])
+    )
+    assert status == 201, body
+
+    padding = (b" " * 65536 for _ in range(40))  # 2.5 MiB of JSON whitespace, in chunks
+    status, media_type, body = _post_chunked(
+        server.base_url, "/api/v1/auth/tokens", iter([login[:-1], *padding, b"}"])
+    )
+    assert (status, media_type) == (413, "application/problem+json")
+    assert body["status"] == 413
+
+
+def test_a_forged_host_header_never_reaches_a_feed(server, live_db):
+    article = factories.published(
+        factories.article(factories.user(role="reporter")), factories.user(role="editor")
+    )
+    _partner, key = factories.partner()
+
+    status, _, feed = call(
+        "GET",
+        f"{server.base_url}/content/v1/feeds/json",
+        headers={**factories.partner_auth(key), "Host": "evil.example"},
+    )
+
+    assert status == 200
+    assert feed["feed_url"] == f"{server.base_url}/content/v1/feeds/json"
+    assert (
+        feed["items"][0]["url"] == f"{server.base_url}/content/v1/articles/{article.id}?version=1"
+    )
+    assert "evil.example" not in json.dumps(feed)

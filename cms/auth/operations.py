@@ -7,6 +7,7 @@ import logging
 import secrets
 from datetime import timedelta
 from functools import cached_property
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +22,8 @@ from cms.core.types import utcnow
 log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 8
+#: Shortest password accepted, in characters.
+MIN_PASSWORD_LENGTH = 12
 
 
 class AuthState:
@@ -44,20 +46,25 @@ def init_app(app: Flask) -> None:
 def hash_password(password: str) -> str:
     """Return the argon2id hash of ``password``.
 
-    Raises :class:`ValidationFailed` if the password is too short.
+    Raises :class:`ValidationFailed` if the password is shorter than
+    :data:`MIN_PASSWORD_LENGTH` characters or is nothing but whitespace.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "Password too short.",
-            errors={"json": {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}},
-        )
+        _refuse_password(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if not password.strip():
+        _refuse_password("Use some characters besides spaces.")
     return _hasher.hash(password)
+
+
+def _refuse_password(rule: str) -> NoReturn:
+    raise ValidationFailed(f"Password refused: {rule}", errors={"json": {"password": [rule]}})
 
 
 def create_user(*, email: str, name: str, role: str, password: str) -> User:
     """Create a user.
 
-    Raises :class:`ValidationFailed` for an unknown role or a short password and
+    Raises :class:`ValidationFailed` for an unknown role or a password that
+    :func:`hash_password` refuses, and
     :class:`Conflict` when the e-mail address is taken.
     """
     try:
@@ -136,7 +143,14 @@ def revoke_token(record: ApiToken) -> None:
 def update_user(
     user: User, *, name: str | None = None, role: Role | None = None, is_active: bool | None = None
 ) -> User:
-    """Change a user's name, role or active flag; ``None`` leaves a field alone."""
+    """Change a user's name, role or active flag; ``None`` leaves a field alone.
+
+    Raises :class:`Conflict` when the change would leave no active admin: the
+    last one can neither demote nor deactivate themselves.
+    """
+    demoted = role is not None and role is not Role.ADMIN
+    if user.is_active and user.role is Role.ADMIN and (demoted or is_active is False):
+        _keep_an_admin(user)
     if name is not None:
         user.name = name.strip()
     if role is not None:
@@ -145,6 +159,23 @@ def update_user(
         user.is_active = is_active
     db.session.flush()
     return user
+
+
+def _keep_an_admin(leaving: User) -> None:
+    """Raise :class:`Conflict` if ``leaving`` is the only active admin.
+
+    The other active admins' rows stay locked until the commit (PostgreSQL), so
+    two admins demoting each other at once cannot both succeed.
+    """
+    others = db.session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.id != leaving.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise Conflict(
+            f"{leaving.name} is the last active admin; make another user an admin first."
+        )
 
 
 def get_user(user_id: int) -> User:

@@ -38,7 +38,10 @@ class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX))
     name = VisibleText(NAME_MAX, required=True)
     role = fields.Enum(Role, by_value=True, required=True)
-    password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
+    #: At least 12 characters, not all whitespace: checked by ``hash_password``.
+    password = Text(
+        multiline=True, required=True, load_only=True, validate=validate.Length(max=1024)
+    )
 
 
 class UserUpdateSchema(Schema):

@@ -1,6 +1,10 @@
 """Endpoints for tokens (``/api/v1/auth``) and user management (``/api/v1/users``)."""
 
+import hashlib
+
+from flask import Response, request
 from flask.views import MethodView
+from flask_limiter import Limiter
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -26,6 +30,42 @@ users_blp = Blueprint(
 users_blp.before_request(require_json_body)
 
 UserPageSchema = page_schema(UserSchema, "UserPage")
+
+
+def throttle_logins(limiter: Limiter, *, per_account: str, per_address: str) -> None:
+    """Limit logging in (the one ``POST`` of ``/api/v1/auth``) on ``limiter``.
+
+    Every attempt counts against ``per_address`` (each costs an argon2 hash);
+    failed attempts count against ``per_account``, the e-mail address tried,
+    so that guessing one account's password is slow from any number of clients.
+    Over either limit the answer is 429 with ``Retry-After``.
+    """
+    limiter.limit(per_address, methods=["POST"])(auth_blp)
+    limiter.limit(per_account, key_func=account_key, methods=["POST"], deduct_when=_failed_login)(
+        auth_blp
+    )
+
+
+def account_key() -> str:
+    """Return the key of the account a login tries: its e-mail address, normalised and hashed.
+
+    Never raises (the limiter would take an error for a storage failure): a body
+    that is not JSON, names no e-mail or nests too deeply to parse gives the key
+    of the empty address, and the view refuses it.
+    """
+    try:
+        body = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:
+        body = None
+    email = body.get("email") if isinstance(body, dict) else None
+    normalised = email.strip().lower() if isinstance(email, str) else ""
+    # Hashed: keys stay short and no address is stored in the limiter's storage.
+    digest = hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"account:{digest}"
+
+
+def _failed_login(response: Response) -> bool:
+    return response.status_code == 401
 
 
 @auth_blp.route("/tokens")

@@ -1,10 +1,23 @@
-"""Statements run against the session's database beside the ORM's unit of work."""
+"""The session's database beside the ORM's unit of work: bulk statements, and outages."""
 
 from __future__ import annotations
 
-from sqlalchemy import CursorResult, Delete, Update
+import logging
 
+from flask import Response
+from sqlalchemy import CursorResult, Delete, Update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from cms.core.errors import DatabaseUnavailable, problem_response
 from cms.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: What SQLAlchemy raises when the database refuses or drops a connection, does
+#: not answer in time (connect or statement timeout), or no pooled connection
+#: frees up in time. A request that meets one is answered 503, not 500.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 def changed_rows(statement: Update | Delete) -> int:
@@ -19,3 +32,12 @@ def changed_rows(statement: Update | Delete) -> int:
     # without RETURNING always gives the CursorResult that carries the row count.
     assert isinstance(result, CursorResult)
     return result.rowcount
+
+
+def unavailable_response(error: Exception) -> Response:
+    """Log ``error`` (one of :data:`UNAVAILABLE`) and return the 503 problem for it."""
+    cause = getattr(error, "orig", None) or error
+    # The cause, not the statement: its parameters may hold credentials.
+    first_line = str(cause).strip().partition("\n")[0]
+    log.warning("database unavailable: %s: %s", type(cause).__name__, first_line)
+    return problem_response(DatabaseUnavailable())

@@ -93,6 +93,12 @@ class PreconditionFailed(Problem):
     slug = "stale-revision"
 
 
+class BodyTooLarge(Problem):
+    """A request body over ``MAX_CONTENT_LENGTH`` (``CMS_MAX_BODY_BYTES``), however sent."""
+
+    code = 413
+
+
 class CopyTooLarge(Problem):
     """Wire copy over ``CMS_INGEST_MAX_BYTES``."""
 
@@ -115,9 +121,28 @@ class PreconditionRequired(Problem):
     slug = "if-match-required"
 
 
+class TooManyRequests(Problem):
+    """A rate limit was reached; ``Retry-After`` says in how many seconds to try again."""
+
+    code = 429
+    slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(
+            detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after
+        )
+
+
 class DatabaseUnavailable(Problem):
+    """The database refused, dropped or did not answer in time; worth retrying soon."""
+
     code = 503
     slug = "database-unavailable"
+    #: Seconds a client is asked to wait before trying again (``Retry-After``).
+    retry_after = 5
+
+    def __init__(self, detail: str = "The database is unavailable; try again shortly."):
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after)})
 
 
 def problem_body(error: HTTPException) -> dict[str, Any]:

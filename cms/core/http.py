@@ -14,6 +14,7 @@ strongly (a write must name the exact state it was based on).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -23,12 +24,16 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_etags, unquote_etag
+from werkzeug.sansio.utils import get_current_url, get_host
 
+from cms.core.database import UNAVAILABLE, unavailable_response
 from cms.core.errors import (
+    BodyTooLarge,
     MalformedJSON,
     PreconditionFailed,
     PreconditionRequired,
@@ -117,6 +122,64 @@ def init_request_tracking(app: Flask) -> None:
                 "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed
             )
         return response
+
+
+def init_body_limit(app: Flask) -> None:
+    """Refuse a body over ``MAX_CONTENT_LENGTH`` with 413, including one sent in chunks.
+
+    werkzeug refuses a declared ``Content-Length`` over the limit, but a chunked
+    body (no ``Content-Length``) it only cuts short at the limit, so the JSON
+    parser would see a truncated document and answer 400. This reads such a body
+    here, before anything else does, up to one byte past the limit.
+    """
+
+    @app.before_request
+    def read_body_within_limit() -> None:
+        limit = request.max_content_length
+        if limit is None:
+            return
+        declared = request.content_length
+        if declared is None and request.environ.get("wsgi.input_terminated"):
+            body = _read_at_most(request.environ["wsgi.input"], limit + 1)
+            # From here on the body is an ordinary one with a length.
+            request.environ["wsgi.input"] = io.BytesIO(body)
+            request.environ["CONTENT_LENGTH"] = str(len(body))
+            declared = len(body)
+        if declared is not None and declared > limit:
+            raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
+
+
+def _read_at_most(stream: Any, size: int) -> bytes:
+    """Read from ``stream`` until it ends or ``size`` bytes have come."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def public_url(path: str | None = None, query_string: bytes = b"") -> str:
+    """Return the absolute URL of ``path`` in this app as the public reaches it.
+
+    Without ``path``, the URL of the app's root, ending in ``/``. Scheme, host and
+    prefix come from ``CMS_PUBLIC_URL`` when it is set, else from the address the
+    server listens on (WSGI ``SERVER_NAME`` and ``SERVER_PORT``); never from the
+    ``Host`` header, which any client may forge.
+    """
+    configured = current_app.config["CMS_PUBLIC_URL"]
+    if configured:
+        parts = urlsplit(configured)
+        scheme, host, root = parts.scheme, parts.netloc, parts.path
+    else:
+        port = request.environ.get("SERVER_PORT", "")
+        server = (request.environ["SERVER_NAME"], int(port) if port.isdigit() else None)
+        scheme, root = request.scheme, request.root_path
+        host = get_host(scheme, None, server)
+    return get_current_url(scheme, host, root, path, query_string or None)
 
 
 def require_json_body() -> None:
@@ -314,15 +377,22 @@ def init_unit_of_work(app: Flask) -> None:
     """Commit once per successful request; anything else is rolled back.
 
     Operations only flush. A request that ends in an error status commits
-    nothing, so bad input changes nothing.
+    nothing, so bad input changes nothing. A database that cannot be reached or
+    does not answer in time, in the view or at the commit, makes the answer a
+    503 problem with ``Retry-After``.
     """
+    for error_class in UNAVAILABLE:
+        app.register_error_handler(error_class, unavailable_response)
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        try:
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except UNAVAILABLE as error:
+            return unavailable_response(error)
         return response
 
     @app.teardown_request

@@ -15,7 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.http import http_date
 
-from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified
+from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, public_url
 from cms.core.routing import ID
 from cms.core.types import utcnow
 from cms.delivery import feeds, queries, representations
@@ -163,8 +163,8 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
     info = feeds.FeedInfo(
         id=f"tag:newsroom-cms,2026:feed:{kind}{suffix}",
         title=NEWSROOM + (f" — {section}" if section else " — latest stories"),
-        self_url=request.url,
-        base_url=request.url_root,
+        self_url=public_url(request.path, request.query_string),
+        base_url=public_url(),
         author=NEWSROOM,
         now=now,
     )

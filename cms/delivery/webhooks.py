@@ -55,11 +55,37 @@ class Target:
     address: str
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+#: IPv4-compatible IPv6 addresses (``::a.b.c.d``, deprecated by RFC 4291): never a webhook.
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+#: NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: NAT64 prefixes for local use (RFC 8215): translated inside the operator's own network.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def _is_public(address: str) -> bool:
+    """Whether ``address``, and any IPv4 address an IPv6 one carries, is global unicast.
+
+    An IPv6 address that embeds an IPv4 one reaches (or tunnels to) it: mapped
+    (``::ffff:a.b.c.d``) and NAT64 (``64:ff9b::a.b.c.d``) addresses are judged by the
+    IPv4 address, 6to4 (``2002::/16``) and Teredo (``2001::/32``, server and client) by
+    both; IPv4-compatible addresses and local-use NAT64 are never public.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _is_global(ip)
+    if ip in _IPV4_COMPATIBLE or ip in _LOCAL_NAT64:
+        return False
+    if ip.ipv4_mapped is not None:
+        return _is_global(ip.ipv4_mapped)
+    if ip in _NAT64:
+        return _is_global(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    embedded = [*([ip.sixtofour] if ip.sixtofour else []), *(ip.teredo or ())]
+    return _is_global(ip) and all(_is_global(inner) for inner in embedded)
 
 
 def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> Target:

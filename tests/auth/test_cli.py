@@ -41,3 +41,11 @@ def test_duplicate_email_exits_1(app, session):
 
     assert result.exit_code == 1
     assert "already exists" in result.output
+
+
+def test_a_short_password_exits_1_with_the_rule(app, session):
+    result = _create_user(app, password="eleven char")
+
+    assert result.exit_code == 1
+    assert "at least 12 characters" in result.output
+    assert db.session.scalar(select(User).where(User.email == "cli@example.test")) is None

@@ -15,13 +15,13 @@ from tests import factories
 
 def test_create_user_hashes_the_password_with_argon2(session):
     user = operations.create_user(
-        email=" Jane@Example.TEST ", name="Jane Roe", role="editor", password="long enough"
+        email=" Jane@Example.TEST ", name="Jane Roe", role="editor", password="long enough pw"
     )
 
     assert user.email == "jane@example.test"
     assert user.role is Role.EDITOR
     assert user.password_hash.startswith("$argon2id$")
-    assert "long enough" not in user.password_hash
+    assert "long enough pw" not in user.password_hash
 
 
 @pytest.mark.parametrize(
@@ -29,6 +29,9 @@ def test_create_user_hashes_the_password_with_argon2(session):
     [
         ({"role": "intern"}, ValidationFailed),
         ({"password": "short"}, ValidationFailed),
+        ({"password": "x" * 11}, ValidationFailed),
+        ({"password": " " * 12}, ValidationFailed),
+        ({"password": "\t\n\u3000" * 5}, ValidationFailed),
         ({"email": "taken@example.test"}, Conflict),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cms.core.extensions import db
 from tests import factories
 
 
@@ -65,7 +66,7 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
             "email": "new@example.test",
             "name": "New Hire",
             "role": "reporter",
-            "password": "p" * 10,
+            "password": "p" * 12,
         },
         headers=headers,
     )
@@ -78,7 +79,7 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
             "email": "new@example.test",
             "name": "Again",
             "role": "reporter",
-            "password": "p" * 10,
+            "password": "p" * 12,
         },
         headers=headers,
     )
@@ -94,7 +95,7 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
     assert changed.json["is_active"] is False
     assert changed.json["role"] == "editor"
     refused = client.post(
-        "/api/v1/auth/tokens", json={"email": "new@example.test", "password": "p" * 10}
+        "/api/v1/auth/tokens", json={"email": "new@example.test", "password": "p" * 12}
     )
     assert refused.status_code == 401
 
@@ -102,9 +103,57 @@ def test_admin_creates_lists_and_deactivates_users(client, admin):
 def test_user_role_must_be_known(client, admin):
     response = client.post(
         "/api/v1/users",
-        json={"email": "x@example.test", "name": "X", "role": "intern", "password": "p" * 10},
+        json={"email": "x@example.test", "name": "X", "role": "intern", "password": "p" * 12},
         headers=factories.auth(admin),
     )
 
     assert response.status_code == 422
     assert "role" in response.json["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("p" * 11, "Use at least 12 characters."),
+        (" " * 12, "Use some characters besides spaces."),
+        ("\t \u00a0\u2003" * 4, "Use some characters besides spaces."),
+    ],
+)
+def test_a_short_or_blank_password_is_422_and_creates_nobody(client, admin, password, message):
+    headers = factories.auth(admin)
+    response = client.post(
+        "/api/v1/users",
+        json={"email": "weak@example.test", "name": "W", "role": "reporter", "password": password},
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]["password"] == [message]
+    listing = client.get("/api/v1/users", headers=headers).json
+    assert "weak@example.test" not in [user["email"] for user in listing["items"]]
+
+
+@pytest.mark.parametrize("change", [{"role": "editor"}, {"is_active": False}])
+def test_the_last_active_admin_cannot_demote_or_deactivate_themselves(client, admin, change):
+    headers = factories.auth(admin)
+    inactive_admin = factories.user(role="admin")
+    inactive_admin.is_active = False
+    db.session.commit()
+
+    refused = client.patch(f"/api/v1/users/{admin.id}", json=change, headers=headers)
+
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    assert "last active admin" in refused.json["detail"]
+    me = client.get("/api/v1/auth/me", headers=headers).json
+    assert (me["role"], me["is_active"]) == ("admin", True)
+
+
+@pytest.mark.parametrize("change", [{"role": "editor"}, {"is_active": False}])
+def test_an_admin_may_step_down_while_another_stays(client, admin, change):
+    factories.user(role="admin")
+
+    changed = client.patch(f"/api/v1/users/{admin.id}", json=change, headers=factories.auth(admin))
+
+    assert changed.status_code == 200
+    assert changed.json.items() >= change.items()

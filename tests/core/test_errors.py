@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -116,6 +119,39 @@ def test_oversize_body_is_413(app, client, reporter):
 
     _assert_problem(response, 413)
     assert _counts() == (0, 0)
+
+
+def _streamed(client, path: str, body: bytes, headers: dict[str, str]):
+    """POST ``body`` in chunks without ``Content-Length``, as a WSGI server hands it over."""
+    return client.post(
+        path,
+        input_stream=io.BufferedReader(io.BytesIO(body), buffer_size=8192),
+        content_type="application/json",
+        headers={**headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_oversize_streamed_body_is_413_not_400(app, client, reporter):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = json.dumps({"headline": "Big", "body": "x" * limit}).encode()
+
+    response = _streamed(client, "/api/v1/articles", body, factories.auth(reporter))
+
+    detail = _assert_problem(response, 413)["detail"]
+    assert str(limit) in detail
+    assert _counts() == (0, 0)
+
+
+def test_a_streamed_body_within_the_limit_is_read_whole(app, client, reporter):
+    story = {**factories.STORY, "body": "y" * (app.config["MAX_CONTENT_LENGTH"] // 2)}
+
+    response = _streamed(
+        client, "/api/v1/articles", json.dumps(story).encode(), factories.auth(reporter)
+    )
+
+    assert response.status_code == 201, response.json
+    assert response.json["body"] == story["body"]
 
 
 def test_invalid_edit_leaves_the_article_alone(client, reporter):

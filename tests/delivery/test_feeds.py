@@ -11,6 +11,7 @@ from cms.articles.models import VersionKind
 from cms.core.types import utcnow
 from cms.delivery import feeds
 from tests import factories
+from tests.conftest import make_test_app
 
 ATOM = "/content/v1/feeds/atom"
 JSON_FEED = "/content/v1/feeds/json"
@@ -226,3 +227,49 @@ def test_text_xml_cannot_carry_is_replaced_not_a_500(client, partner_headers, re
     parsed = feedparser.parse(everything.data)
     assert parsed.bozo == 0
     assert parsed.entries[0].title == "Cranes \ufffd idle"
+
+
+def _feed_urls(response) -> list[str]:
+    """Every URL an Atom or JSON feed gives: its own and each entry's."""
+    if response.mimetype == "application/atom+xml":
+        parsed = feedparser.parse(response.data)
+        return [link.href for link in parsed.feed.links] + [e.link for e in parsed.entries]
+    document = response.json
+    return [document["feed_url"]] + [item["url"] for item in document["items"]]
+
+
+@pytest.mark.parametrize("path", [ATOM + "?section=world", JSON_FEED + "?section=world"])
+def test_a_forged_host_header_never_reaches_the_feeds(
+    client, partner_headers, reporter, editor, path
+):
+    factories.published(factories.article(reporter, section="world"), editor)
+
+    response = client.get(
+        path, headers={**partner_headers, "Host": "evil.example", "X-Forwarded-Host": "x.example"}
+    )
+
+    assert response.status_code == 200
+    urls = _feed_urls(response)
+    assert len(urls) >= 2
+    assert all(url.startswith("http://localhost/content/v1/") for url in urls), urls
+    assert b"evil.example" not in response.data
+    assert b"x.example" not in response.data
+
+
+@pytest.fixture
+def public_app(database_url):
+    return make_test_app(database_url, CMS_PUBLIC_URL="https://news.example/cms")
+
+
+@pytest.mark.parametrize("path", [ATOM + "?limit=5", JSON_FEED + "?limit=5"])
+def test_feed_urls_come_from_cms_public_url(public_app, partner_headers, reporter, editor, path):
+    article = factories.published(factories.article(reporter), editor)
+
+    response = public_app.test_client().get(
+        path, headers={**partner_headers, "Host": "evil.example"}
+    )
+
+    urls = _feed_urls(response)
+    assert urls[0] == f"https://news.example/cms{path}"
+    assert f"https://news.example/cms/content/v1/articles/{article.id}?version=1" in urls
+    assert b"evil.example" not in response.data

@@ -42,6 +42,30 @@ def resolver(*addresses: str):
         "fe80::1",
         "fc00::1",
         "::ffff:127.0.0.1",
+        "::",
+        "ff02::1",
+        "2001:db8::1",  # documentation
+        # IPv6 forms that carry a loopback, private or reserved IPv4 address.
+        "::ffff:10.0.0.1",  # IPv4-mapped
+        "::ffff:169.254.169.254",
+        "::ffff:7f00:1",  # mapped, written in hex
+        "::127.0.0.1",  # IPv4-compatible
+        "::10.0.0.1",
+        "::8.8.8.8",  # IPv4-compatible addresses are deprecated: none is public
+        "64:ff9b::127.0.0.1",  # NAT64, well-known prefix
+        "64:ff9b::7f00:1",
+        "64:ff9b::10.1.2.3",
+        "64:ff9b::169.254.169.254",
+        "64:ff9b::192.168.0.1",
+        "64:ff9b:1::7f00:1",  # NAT64 for local use (RFC 8215)
+        "64:ff9b:1::808:808",  # local-use NAT64 is never public, whatever it embeds
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+        "2001:0:7f00:1:8000:63bf:3fff:fdd2",  # Teredo, server 127.0.0.1
     ],
 )
 def test_private_and_reserved_addresses_are_refused(address):
@@ -49,6 +73,46 @@ def test_private_and_reserved_addresses_are_refused(address):
         webhooks.check_url(
             "https://hooks.example.com/x", allow_private=False, resolve=resolver(address)
         )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.215.14",
+        "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+        "::ffff:93.184.215.14",  # mapped: reaches the public IPv4 address
+        "64:ff9b::93.184.215.14",  # NAT64 (DNS64 answers this on an IPv6-only host)
+        "2002:5db8:d70e::1",  # 6to4 of 93.184.215.14
+    ],
+)
+def test_public_addresses_are_allowed_in_every_form(address):
+    target = webhooks.check_url(
+        "https://hooks.example.com/x", allow_private=False, resolve=resolver(address)
+    )
+
+    assert target.address == address
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[::ffff:7f00:1]:8080/hook",
+        "http://[::127.0.0.1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[64:ff9b:1::a00:1]/hook",
+        "http://[2002:7f00:1::1]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",
+        "http://2130706433/hook",  # 127.0.0.1 as one number
+        "http://0x7f.1/hook",
+        "http://127.1/hook",
+        "http://[::1%25lo]/hook",
+    ],
+)
+def test_literal_addresses_in_the_url_are_checked_as_the_system_resolves_them(url):
+    """The real resolver: what it makes of each spelling is what is checked."""
+    with pytest.raises(RefusedUrlError):
+        webhooks.check_url(url, allow_private=False)
 
 
 def test_a_host_with_any_private_address_is_refused():
