@@ -141,6 +141,7 @@ def fuzz_server(
     One schemathesis run (``--checks all``) per identity of :data:`IDENTITIES`;
     each run's output and JSON report go to ``report_dir``.
     """
+    report_dir = report_dir.resolve()  # schemathesis runs in it
     with scratch_postgres(server_url, "cms_fuzz") as url:
         seed(url)
         # gunicorn answers a request line over its limit itself, in HTML (414): give the
@@ -210,7 +211,10 @@ def _run(
     }
     started = time.monotonic()
     with output.open("w") as log:
-        subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        # In report_dir, schemathesis also keeps its crash cache (for `st replay`).
+        subprocess.run(
+            command, cwd=report_dir, env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+        )
     totals = RunTotals(role, location.rsplit("/", 1)[0], output=output)
     totals.seconds = time.monotonic() - started
     if not report.exists():  # schemathesis did not get as far as testing
