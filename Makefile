@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench lint format check-migrations clean
+.PHONY: run test bench fuzz lint format check-migrations clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -31,6 +31,13 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench
+
+# Schemathesis (--checks all) through gunicorn on a scratch PostgreSQL database, both OpenAPI
+# documents, as a reporter, an editor, an admin and a partner; prints the totals and fails on
+# any 5xx or undocumented answer. PostgreSQL: CMS_TEST_DATABASE_URL (default: the local server).
+# FUZZ_ARGS, e.g. "--max-examples 200 --seed 1" (see python -m tests.fuzzing --help).
+fuzz: $(VENV)/.installed
+	$(BIN)/python -m tests.fuzzing $(FUZZ_ARGS)
 
 # Style, the package layers (the import-linter contract in pyproject.toml) and types
 # (mypy, configured in pyproject.toml too).

@@ -215,7 +215,17 @@ API_SETTINGS = {
             "description": "Write, revise, review and publish stories. "
             "Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/tokens`."
         },
-        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `POST /api/v1/auth/tokens`.",
+                }
+            }
+        },
+        # Every operation that does not say otherwise (only logging in does) needs a token.
+        "security": [{"bearerAuth": []}],
     },
 }
 
@@ -237,7 +247,15 @@ CONTENT_API_SETTINGS = {
             "feed, Atom / JSON Feed and IPTC ninjs. Authenticate with "
             "`Authorization: Bearer <partner API key>`."
         },
-        "components": {"securitySchemes": {"partnerKey": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {
+                "partnerKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A partner API key, issued by the newsroom's admins.",
+                }
+            }
+        },
         "security": [{"partnerKey": []}],
     },
 }

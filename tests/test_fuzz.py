@@ -1,13 +1,18 @@
-"""Schemathesis drives every operation of the editors' API with generated input.
+"""Schemathesis drives every operation with generated input.
 
-Whatever it sends — valid or not — the answer must not be a server error. The
-app runs with ``TESTING`` on, so an unhandled exception fails the test too.
+In-process, the editors' API: whatever it sends — valid or not — the answer must
+not be a server error (``TESTING`` is on, so an unhandled exception fails too).
+Through gunicorn on PostgreSQL (the short CI run of ``make fuzz``), both APIs as
+every identity with ``--checks all``: no 5xx, and every answer as documented.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from tests import factories
-from tests.fuzzing import fuzz
+from tests.conftest import PG_URL
+from tests.fuzzing import fuzz, fuzz_server, print_totals
 
 
 def test_no_generated_input_is_a_server_error(app, session):
@@ -24,3 +29,25 @@ def test_no_generated_input_is_a_server_error(app, session):
     assert operations > 20
     assert any(200 <= status < 300 for status in statuses)
     assert any(400 <= status < 500 for status in statuses)
+
+
+@pytest.mark.fuzz
+@pytest.mark.skipif(not PG_URL, reason="fuzzes gunicorn on PostgreSQL: set CMS_TEST_DATABASE_URL")
+def test_fuzzing_through_gunicorn_on_postgresql_as_every_identity(tmp_path):
+    # The short CI run of `make fuzz`: same runs, fewer examples, no coverage/stateful phases.
+    runs = fuzz_server(
+        PG_URL, max_examples=10, report_dir=tmp_path, seed_value=1, phases="examples,fuzzing"
+    )
+    print_totals(runs)
+
+    assert [(run.identity, run.operations) for run in runs] == [
+        ("reporter", 37),
+        ("editor", 37),
+        ("admin", 37),
+        ("partner", 5),
+    ]
+    for run in runs:
+        assert run.test_cases > 0
+        assert run.conformance_failures == 0, run.output.read_text()
+        assert run.errors == 0, run.output.read_text()
+        assert run.server_errors == 0, run.output.read_text()

@@ -77,6 +77,7 @@ class Articles(MethodView):
     @auth_required()
     @blp.arguments(ArticleCreateSchema)
     @blp.response(201, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(409, description="The slug is used by another article.")
     def post(self, fields):
         """Create an article; its content becomes revision 1."""
         message = fields.pop("message", None)
@@ -99,8 +100,13 @@ class ArticleItem(MethodView):
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)
     @blp.arguments(MergeArgsSchema, location="query", as_kwargs=True)
-    @blp.arguments(ArticleWriteSchema)
+    @blp.arguments(ArticleWriteSchema, required=False)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(
+        409,
+        description="`merge-conflict` (with `?merge=1`): the edit overlaps changes made since; "
+        "`conflict`: the slug is used by another article, or the story's state forbids edits.",
+    )
     def patch(self, changes, article_id, merge):
         """Edit the article: the changed fields make a new head revision.
 
@@ -149,6 +155,11 @@ class RestoreRevision(MethodView):
     @blp.doc(**IF_MATCH_DOC)
     @blp.arguments(RestoreSchema, required=False)
     @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(
+        409,
+        description="The revision's slug now belongs to another article, "
+        "or the story's state forbids it.",
+    )
     def post(self, options, article_id, number):
         """Make a new head revision equal to revision `number`. Deletes nothing."""
         if_match = if_match_header()
@@ -164,17 +175,21 @@ class RestoreRevision(MethodView):
 
 #: Media types of the diff, in order of preference when the client accepts any.
 DIFF_MEDIA_TYPES = {"application/json": "json", "text/html": "html", "text/plain": "text"}
+#: The diff's other media types (``Blueprint.response`` documents the JSON), and its 406.
 DIFF_DOC = {
     "responses": {
-        "200": {
+        200: {
             "content": {
                 "text/html": {
-                    "schema": {"type": "string"},
-                    "description": "A safe HTML fragment with <ins>/<del>.",
+                    "schema": {
+                        "type": "string",
+                        "description": "A safe HTML fragment with <ins>/<del>.",
+                    }
                 },
-                "text/plain": {"schema": {"type": "string"}, "description": "A unified diff."},
+                "text/plain": {"schema": {"type": "string", "description": "A unified diff."}},
             }
-        }
+        },
+        406: {"description": "`Accept` names none of the diff's media types."},
     }
 }
 

@@ -73,6 +73,7 @@ class Tokens(MethodView):
     @auth_blp.doc(security=[])
     @auth_blp.arguments(TokenRequestSchema)
     @auth_blp.response(201, TokenSchema)
+    @auth_blp.alt_response(401, description="Unknown e-mail, wrong password or inactive user.")
     def post(self, credentials):
         """Log in: exchange e-mail and password for a bearer token."""
         token, record = operations.issue_token(credentials["email"], credentials["password"])
@@ -109,6 +110,7 @@ class Users(MethodView):
     @auth_required(Role.ADMIN)
     @users_blp.arguments(UserCreateSchema)
     @users_blp.response(201, UserSchema)
+    @users_blp.alt_response(409, description="A user with that e-mail exists.")
     def post(self, new_user):
         """Create a user."""
         return operations.create_user(**new_user)
@@ -123,7 +125,7 @@ class UserItem(MethodView):
         return operations.get_user(user_id)
 
     @auth_required(Role.ADMIN)
-    @users_blp.arguments(UserUpdateSchema)
+    @users_blp.arguments(UserUpdateSchema, required=False)
     @users_blp.response(200, UserSchema)
     def patch(self, changes, user_id):
         """Change a user's name, role or whether they may log in."""

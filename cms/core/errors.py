@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, g, json, request
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,38 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 #: Prefix of our problem ``type`` URIs: tag URIs (RFC 4151) name a problem
 #: without pretending there is a page to fetch.
 TYPE_PREFIX = "tag:newsroom-cms,2026:"
+#: Characters a URI path keeps unencoded (RFC 3986 ``pchar`` and ``/``), besides unreserved ones.
+_PATH_SAFE = "/!$&'()*+,;=:@"
+
+
+class ProblemSchema(Schema):
+    """The problem document (RFC 9457) every error answers with, for the OpenAPI documents.
+
+    The members of RFC 9457 §3.1 and our common extensions; a problem type may
+    add its own members (``additionalProperties``).
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(
+        required=True,
+        metadata={
+            "format": "uri-reference",
+            "description": f"`about:blank` or a `{TYPE_PREFIX}…` URI naming the problem type.",
+        },
+    )
+    title = fields.String(required=True, metadata={"description": "The status's reason phrase."})
+    status = fields.Integer(required=True, metadata={"minimum": 400, "maximum": 599})
+    detail = fields.String(metadata={"description": "What went wrong, for a person."})
+    instance = fields.String(
+        required=True,
+        metadata={"format": "uri-reference", "description": "The path of the request."},
+    )
+    request_id = fields.String(metadata={"description": "The request's `X-Request-Id`."})
+    errors = fields.Dict(
+        metadata={"description": "Validation errors: location → field → messages."}
+    )
 
 
 class Problem(HTTPException):
@@ -169,7 +203,8 @@ def problem_body(error: HTTPException) -> dict[str, Any]:
         body["detail"] = "The request does not match the expected shape."
         body["errors"] = data["messages"]
     body.update(getattr(error, "extensions", {}))
-    body["instance"] = request.path
+    # ``request.path`` is decoded; a URI reference (RFC 9457 §3.1.5) needs it percent-encoded.
+    body["instance"] = quote(request.path, safe=_PATH_SAFE)
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id

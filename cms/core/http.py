@@ -77,8 +77,18 @@ IF_NONE_MATCH_HEADER = {
     "description": "ETags of the copies you hold (weak comparison): "
     "a match is answered 304 without a body.",
 }
-#: ``Blueprint.doc`` arguments documenting ``If-Match``.
-IF_MATCH_DOC = {"parameters": [IF_MATCH_HEADER]}
+#: ``Blueprint.doc`` arguments documenting ``If-Match`` and the problems it answers with
+#: (:func:`if_match_header`, :func:`stale_precondition`).
+IF_MATCH_DOC = {
+    "parameters": [IF_MATCH_HEADER],
+    "responses": {
+        412: {
+            "description": "Stale If-Match: it changed since you read it (`stale-revision`, "
+            "with `current_etag`); reload and reapply."
+        },
+        428: {"description": "If-Match is missing, `*` or a list (`if-match-required`)."},
+    },
+}
 
 
 class RequestIdFilter(logging.Filter):

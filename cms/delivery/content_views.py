@@ -35,6 +35,30 @@ JSON = "application/json"
 NEWSROOM = "Newsroom CMS"
 CACHING = {"Cache-Control": "private, no-cache", "Vary": "Accept, Authorization"}
 CACHING_DOC = {**ETAG_HEADER, "Last-Modified": {"schema": {"type": "string"}}}
+#: OpenAPI: the ninjs representation of a story (``?format=ninjs``): the members we
+#: always send; the whole shape is IPTC's schema (``feeds.NINJS_SCHEMA``).
+NINJS_DOC = {
+    "responses": {
+        200: {
+            "content": {
+                feeds.NINJS_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "object",
+                        "description": f"IPTC ninjs {feeds.NINJS_VERSION}: {feeds.NINJS_SCHEMA}",
+                        "required": ["uri", "type", "version", "pubstatus", "standard"],
+                        "properties": {
+                            "uri": {"type": "string"},
+                            "type": {"type": "string"},
+                            "version": {"type": "string"},
+                            "pubstatus": {"type": "string"},
+                            "standard": {"type": "object"},
+                        },
+                    }
+                }
+            }
+        }
+    }
+}
 PROBLEMS = {
     401: "No API key, or one that is unknown or revoked.",
     404: "No such story, or not one this partner may see.",
@@ -114,6 +138,7 @@ class ContentArticle(MethodView):
     @_documented(articles_blp, 401, 404, 410, 422)
     @articles_blp.arguments(ArticleArgsSchema(), location="query", as_kwargs=True)
     @articles_blp.response(200, PartnerArticleSchema, headers=CACHING_DOC)
+    @articles_blp.doc(**NINJS_DOC)
     @articles_blp.alt_response(304, description="Not modified since your copy.")
     def get(self, article_id, version=None, format=None):
         """The story's current public version, or `?version=` an older one.
@@ -184,6 +209,7 @@ class AtomFeed(MethodView):
     @feeds_blp.alt_response(304, description="Not modified since your copy.")
     @feeds_blp.response(
         200,
+        {"type": "string"},
         content_type="application/atom+xml",
         description="An Atom 1.0 feed of the latest stories you may see.",
     )
@@ -200,6 +226,7 @@ class JsonFeed(MethodView):
     @feeds_blp.alt_response(304, description="Not modified since your copy.")
     @feeds_blp.response(
         200,
+        {"type": "object", "required": ["version", "title", "items"]},
         content_type="application/feed+json",
         description="A JSON Feed 1.1 of the latest stories you may see.",
     )

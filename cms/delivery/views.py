@@ -55,6 +55,7 @@ class Partners(MethodView):
     @auth_required(Role.ADMIN)
     @blp.arguments(PartnerCreateSchema)
     @blp.response(201, PartnerCreatedSchema)
+    @blp.alt_response(409, description="A partner with that name exists.")
     def post(self, fields):
         """Create a partner; the answer shows its API key and webhook secret, once."""
         partner, key = operations.create_partner(**fields)
@@ -71,8 +72,9 @@ class PartnerItem(MethodView):
         return operations.get_partner(partner_id)
 
     @auth_required(Role.ADMIN)
-    @blp.arguments(PartnerUpdateSchema)
+    @blp.arguments(PartnerUpdateSchema, required=False)
     @blp.response(200, PartnerSchema)
+    @blp.alt_response(409, description="Another partner has that name.")
     def patch(self, changes, partner_id):
         """Change sections, embargo access, the webhook URL, pause or deactivate."""
         return operations.update_partner(operations.get_partner(partner_id), **changes)

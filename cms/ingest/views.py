@@ -57,6 +57,9 @@ class Ingest(MethodView):
     @blp.alt_response(
         200, schema=IngestResultSchema, description="Known story: a new take or the same copy."
     )
+    @blp.alt_response(413, description="Over `CMS_INGEST_MAX_BYTES`.")
+    @blp.alt_response(415, description="Neither UTF-8 text/plain nor a multipart upload.")
+    @blp.alt_response(422, description="Empty copy, binary data or text that is not UTF-8.")
     def post(self):
         """Ingest one piece of wire copy.
 

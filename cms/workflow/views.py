@@ -44,14 +44,12 @@ VersionPageSchema = page_schema(VersionSchema, "VersionPage")
 ACTION_PROBLEMS = {
     403: "Your role may not take this action.",
     409: "Not possible in the article's state; `allowed_actions` lists what is.",
-    412: "Stale If-Match: the article changed since you read it; reload it.",
     422: "Invalid arguments.",
-    428: "If-Match is missing.",
 }
 
 
 def _action_doc(view):
-    """Document If-Match and the problems every action answers with."""
+    """Document If-Match (412, 428) and the problems every action answers with."""
     view = blp.doc(**IF_MATCH_DOC)(view)
     for status, description in ACTION_PROBLEMS.items():
         view = blp.alt_response(status, description=description)(view)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from cms.auth.models import User
 from cms.core.extensions import db
+from cms.core.sqlite import writing
 from cms.core.types import utcnow
 from cms.delivery import operations
 from cms.delivery.dispatch import claim_next_delivery
@@ -613,15 +614,19 @@ def test_publishing_and_embargo_releases_do_not_wait_behind_a_dripping_webhook(
             )
             receiver.wait_for(lambda requests: len(requests) == 1, timeout=60)
 
-            # While that attempt drips, a publication and an embargo fall due.
-            reporter, editor = (db.session.get_one(User, person) for person in people)
-            scheduled = factories.approved(factories.article(reporter, headline="Sched"), editor)
-            due = utcnow() + timedelta(seconds=1)
-            workflow_ops.schedule(scheduled, scheduled.etag, editor, publish_at=due)
-            factories.published(
-                factories.article(reporter, headline="Embargoed"), editor, embargo_until=due
-            )
-            db.session.commit()
+            # While that attempt drips, a publication and an embargo fall due. (SQLite: the
+            # worker process writes meanwhile, so these transactions take the lock at BEGIN.)
+            with writing():
+                reporter, editor = (db.session.get_one(User, person) for person in people)
+                scheduled = factories.approved(
+                    factories.article(reporter, headline="Sched"), editor
+                )
+                due = utcnow() + timedelta(seconds=1)
+                workflow_ops.schedule(scheduled, scheduled.etag, editor, publish_at=due)
+                factories.published(
+                    factories.article(reporter, headline="Embargoed"), editor, embargo_until=due
+                )
+                db.session.commit()
             _wait_until(
                 lambda: (
                     db.session.scalar(select(ScheduledPublication.state)) == ScheduleState.DONE

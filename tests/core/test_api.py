@@ -1,0 +1,182 @@
+"""Both OpenAPI documents are valid and tell the truth: security, problem details, statuses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from tests import factories
+
+EDITORS = "/api/v1/openapi.json"
+CONTENT = "/content/v1/openapi.json"
+PROBLEM_CONTENT = {
+    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+}
+#: The security every operation of each document declares, but for logging in.
+SECURITY = {EDITORS: [{"bearerAuth": []}], CONTENT: [{"partnerKey": []}]}
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+LOGIN = ("post", "/api/v1/auth/tokens")
+
+
+@pytest.fixture(params=[EDITORS, CONTENT])
+def document(request, client) -> tuple[str, dict]:
+    return request.param, client.get(request.param).json
+
+
+def operations(spec: dict) -> Iterator[tuple[str, str, dict]]:
+    """Yield (method, path, operation) for every operation of ``spec``."""
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield method, path, operation
+
+
+def response(spec: dict, operation: dict, status: int | str) -> dict:
+    """Return the response of ``operation`` for ``status``, its ``$ref`` resolved."""
+    found = operation["responses"][str(status)]
+    if "$ref" in found:
+        found = spec["components"]["responses"][found["$ref"].rsplit("/", 1)[1]]
+    return found
+
+
+def test_both_documents_are_valid_openapi_3_1(document):
+    _url, spec = document
+
+    assert spec["openapi"] == "3.1.0"
+    validate(spec)  # raises on the first violation of the OpenAPI 3.1 schema
+
+
+def test_every_operation_declares_its_security(document):
+    url, spec = document
+    schemes = spec["components"]["securitySchemes"]
+
+    for method, path, operation in operations(spec):
+        expected = [] if (method, path) == LOGIN else SECURITY[url]
+        assert operation.get("security") == expected, f"{method} {path}"
+        for requirement in operation["security"]:
+            assert set(requirement) <= set(schemes)
+    assert all(s["type"] == "http" and s["scheme"] == "bearer" for s in schemes.values())
+
+
+def test_every_error_response_is_problem_details_with_the_one_problem_schema(document):
+    _url, spec = document
+
+    for method, path, operation in operations(spec):
+        statuses = list(operation["responses"])
+        assert "default" in statuses, f"{method} {path}"
+        for status in statuses:
+            if status == "default" or int(status) >= 400:
+                documented = response(spec, operation, status)
+                assert documented["content"] == PROBLEM_CONTENT, f"{method} {path} {status}"
+                assert documented["description"]
+        if operation["security"]:
+            assert "401" in statuses, f"{method} {path}"
+    assert "Error" not in spec["components"]["schemas"]
+
+
+def test_the_problem_schema_is_rfc_9457(document):
+    _url, spec = document
+    problem = spec["components"]["schemas"]["Problem"]
+
+    assert set(problem["required"]) == {"type", "title", "status", "instance"}
+    assert {"type", "title", "status", "detail", "instance"} <= set(problem["properties"])
+    assert problem["additionalProperties"] is True  # extension members
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        ("get", "/api/v1/articles/{article_id}", {"304", "404"}),
+        ("patch", "/api/v1/articles/{article_id}", {"409", "412", "422", "428"}),
+        (
+            "post",
+            "/api/v1/articles/{article_id}/revisions/{number}/restore",
+            {"409", "412", "428"},
+        ),
+        ("post", "/api/v1/articles/{article_id}/publish", {"403", "409", "412", "428"}),
+        ("post", "/api/v1/articles/{article_id}/withdraw", {"409", "412", "428"}),
+        ("post", "/api/v1/articles", {"409", "422"}),
+        ("post", "/api/v1/users", {"409"}),
+        ("post", "/api/v1/partners", {"409"}),
+        ("post", "/api/v1/partners/{partner_id}/deliveries/{delivery_id}/redeliver", {"409"}),
+        ("post", "/api/v1/ingest", {"413", "415", "422"}),
+        ("get", "/api/v1/articles/{article_id}/diff", {"406"}),
+        ("post", "/api/v1/auth/tokens", {"401", "422"}),
+        ("get", "/content/v1/articles/{article_id}", {"304", "404", "410"}),
+        ("get", "/content/v1/feeds/atom", {"304"}),
+        ("get", "/content/v1/feeds/json", {"304"}),
+    ],
+)
+def test_statuses_are_documented_where_they_happen(client, method, path, statuses):
+    spec = client.get(CONTENT if path.startswith("/content") else EDITORS).json
+
+    assert statuses <= set(spec["paths"][path][method]["responses"])
+
+
+def test_every_write_that_needs_if_match_documents_412_and_428(document):
+    _url, spec = document
+
+    for method, path, operation in operations(spec):
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        if "If-Match" in headers:
+            assert {"412", "428"} <= set(operation["responses"]), f"{method} {path}"
+
+
+def test_every_media_type_of_a_read_is_documented(client):
+    editors = client.get(EDITORS).json
+    content = client.get(CONTENT).json
+
+    diff = editors["paths"]["/api/v1/articles/{article_id}/diff"]["get"]["responses"]["200"]
+    assert set(diff["content"]) == {"application/json", "text/html", "text/plain"}
+    assert diff["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Diff"}
+    article = content["paths"]["/content/v1/articles/{article_id}"]["get"]["responses"]["200"]
+    assert set(article["content"]) == {"application/json", "application/ninjs+json"}
+    for kind, media_type in (("atom", "application/atom+xml"), ("json", "application/feed+json")):
+        feed = content["paths"][f"/content/v1/feeds/{kind}"]["get"]["responses"]["200"]
+        assert set(feed["content"]) == {media_type}
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_every_secured_operation_answers_401_without_credentials(client, document):
+    _url, spec = document
+
+    for method, path, operation in operations(spec):
+        answer = client.open(_concrete(path), method=method.upper())
+        if operation["security"]:
+            assert answer.status_code == 401, f"{method} {path}"
+            assert answer.mimetype == "application/problem+json"
+        else:
+            assert answer.status_code != 401, f"{method} {path}"
+
+
+def test_problem_documents_match_the_documented_schema(client, reporter):
+    spec = client.get(EDITORS).json
+    problem = {**spec["components"]["schemas"]["Problem"], "components": spec["components"]}
+    story = factories.article(reporter)
+    headers = factories.auth(reporter)
+    answers = [
+        client.get("/api/v1/articles/2147483647", headers=headers),  # 404
+        client.get("/api/v1/articles/%C3%A9%09%25", headers=headers),  # 404: é, tab, %
+        client.post("/api/v1/articles", headers=headers, json={"headline": 1}),  # 422
+        client.patch(f"/api/v1/articles/{story.id}", headers=headers, json={}),  # 428
+        client.patch(
+            f"/api/v1/articles/{story.id}", headers={**headers, "If-Match": '"0.0"'}, json={}
+        ),  # 412
+        client.get("/api/v1/auth/me"),  # 401
+    ]
+    validator = jsonschema.Draft202012Validator(
+        problem, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+    assert [a.status_code for a in answers] == [404, 404, 422, 428, 412, 401]
+    for answer in answers:
+        assert answer.mimetype == "application/problem+json"
+        validator.validate(answer.json)
+    assert answers[1].json["instance"] == "/api/v1/articles/%C3%A9%09%25"
