@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from cms.articles import operations as articles
 from cms.articles.models import Article
+from cms.articles.rendering import check_markup
 from cms.auth.models import Role, User
 from cms.auth.operations import hash_password
 from cms.core.errors import CopyTooLarge, ValidationFailed
@@ -149,6 +150,7 @@ def ingest_copy(raw: bytes, user: User, limits: IngestLimits) -> IngestResult:
     when nothing looks like a story.
     """
     text = decode_copy(raw, limits.max_bytes)
+    check_markup(text, "copy")  # before parsing: the parser's cost grows with lines too
     parsed = parse(text)
     warnings = list(parsed.warnings)
     copy_hash = _digest(_normalised(text))

@@ -32,6 +32,10 @@ _SEPARATOR = re.compile(r"(\n(?:[ \t]*\n)+)")
 BLOCK_PAIRS = 100
 # Word pairs found in more inserted paragraphs than this say nothing about identity.
 _COMMON_FEATURE = 8
+#: Paragraphs longer than this many tokens are never diffed word by word: no real
+#: paragraph is this long, and a word diff of two would cost seconds. They show
+#: as replaced.
+WORD_DIFF_TOKENS_MAX = 50_000
 _CANDIDATES_PER_PARAGRAPH = 3
 
 
@@ -89,11 +93,10 @@ def _feature_pairs(
     pairs: set[tuple[int, int]] = set()
     for i in deleted:
         features = _features(tokens[old[i]])
-        hits: Counter[int] = Counter()
-        for feature in features:
-            found = postings.get(feature, ())
-            if len(found) <= _COMMON_FEATURE:
-                hits.update(found)
+        found = (postings.get(feature, ()) for feature in features)
+        hits = Counter(
+            itertools.chain.from_iterable(f for f in found if len(f) <= _COMMON_FEATURE)
+        )
         best = [
             j
             for j, shared in hits.most_common()
@@ -130,9 +133,12 @@ def similar_pairs(
     """
     scored = []
     for i, j in candidates:
-        if not _could_be_similar(tokens[old[i]], tokens[new[j]]):
+        old_tokens, new_tokens = tokens[old[i]], tokens[new[j]]
+        if max(len(old_tokens), len(new_tokens)) > WORD_DIFF_TOKENS_MAX:
             continue
-        ops, similarity, added, removed = word_diff(tokens[old[i]], tokens[new[j]])
+        if not _could_be_similar(old_tokens, new_tokens):
+            continue
+        ops, similarity, added, removed = word_diff(old_tokens, new_tokens)
         if similarity >= SIMILARITY_THRESHOLD:
             scored.append((similarity, -abs(i - j), -j, i, j, (ops, added, removed)))
     scored.sort(key=lambda item: item[:3], reverse=True)
@@ -176,6 +182,9 @@ def paragraph_ops(
         if not free_old or not free_new:
             break
         if candidates is None:
+            pairs_left = itertools.product(free_old, free_new)
+            if len(free_old) * len(free_new) <= len(in_place) and in_place.issuperset(pairs_left):
+                break  # every pair left was compared in place already
             candidates = _feature_pairs(old, new, free_old, free_new, tokens)
         candidates = {(i, j) for i, j in candidates if i not in paired_old and j not in source}
         for i, j, change in similar_pairs(old, new, candidates, tokens):
