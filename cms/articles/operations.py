@@ -184,10 +184,17 @@ def _audit_revision(revision: Revision) -> None:
     )
 
 
-def create_article(fields: dict[str, Any], author: User, message: str | None = None) -> Article:
+def create_article(
+    fields: dict[str, Any],
+    author: User,
+    message: str | None = None,
+    *,
+    follows: int | None = None,
+) -> Article:
     """Create an article whose revision 1 holds ``fields``.
 
-    The slug is made from the headline when ``fields`` has none.
+    The slug is made from the headline when ``fields`` has none; ``follows`` names
+    the killed story this one follows (a new take of it came from the wire).
     Raises :class:`Conflict` if an explicit slug is already used.
     """
     values = dict(fields)
@@ -207,6 +214,7 @@ def create_article(fields: dict[str, Any], author: User, message: str | None = N
             created_by=author,
             created_at=now,
             updated_at=now,
+            follows_id=follows,
         )
         try:
             with db.session.begin_nested():
