@@ -178,14 +178,16 @@ def _not_applied(conflicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def not_applied_part(item: dict[str, Any]) -> str:
+    """Name a part of a take that was not applied: ``headline``, ``body paragraph 3``."""
+    return f"body paragraph {item['paragraph'] + 1}" if "paragraph" in item else item["field"]
+
+
 def _take_message(not_applied: list[dict[str, Any]]) -> str:
     """Return the revision message of a merged take, naming what it did not apply."""
     if not not_applied:
         return "New take from the wire, merged with the desk's edits"
-    parts = [
-        f"body paragraph {item['paragraph'] + 1}" if "paragraph" in item else item["field"]
-        for item in not_applied
-    ]
+    parts = [not_applied_part(item) for item in not_applied]
     message = "New take from the wire; not applied where the desk had edited: " + ", ".join(parts)
     return message if len(message) <= 500 else message[:499] + "\N{HORIZONTAL ELLIPSIS}"
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from cms.articles import operations as article_ops
 from cms.articles.models import Article, Revision
+from cms.cli import cms_cli
 from cms.core.extensions import db
 from cms.ingest.models import IngestedCopy
 from tests import factories
@@ -194,3 +195,19 @@ def test_takes_arriving_at_once_make_one_story(live_db):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Article)) == 1
     assert db.session.scalar(select(func.count()).select_from(IngestedCopy)) == 4
+
+
+def test_the_cli_says_what_of_a_take_was_not_applied(app, session, editor, tmp_path):
+    first, second = tmp_path / "take1.txt", tmp_path / "take2.txt"
+    first.write_text(TAKE_1, encoding="utf-8")
+    second.write_text(TAKE_2, encoding="utf-8")
+    assert app.test_cli_runner().invoke(cms_cli, ["ingest", str(first)]).exit_code == 0
+    article = article_ops.get_article(db.session.scalar(select(Article.id)))
+    desk = article.head.body.markdown.replace("will take a month", "will take four weeks")
+    article_ops.edit_article(article, article.etag, {"body": desk}, editor)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(cms_cli, ["ingest", str(second)])
+
+    assert result.exit_code == 0
+    assert "take2.txt: not applied (the desk had edited it): body paragraph 3" in result.output
