@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from cms.articles.schemas import ArticleSchema, ArticleView, BylineSchema, DatelineSchema
+from cms.core.pagination import PageArgsSchema
 from cms.ingest.operations import IngestResult
 
 
@@ -83,6 +84,20 @@ class IngestResultSchema(Schema):
         attribute="result.follows",
         allow_none=True,
         metadata={"description": "The killed story this take follows: a new draft was started."},
+    )
+
+
+#: Most takes on one page: each is diffed against the one before it while the page is made.
+TAKES_PER_PAGE_MAX = 5
+
+
+class TakePageArgsSchema(PageArgsSchema):
+    """Pages of takes are short: a take of 1 MB takes about a second to diff."""
+
+    per_page = fields.Integer(
+        load_default=TAKES_PER_PAGE_MAX,
+        validate=validate.Range(min=1, max=TAKES_PER_PAGE_MAX),
+        metadata={"example": TAKES_PER_PAGE_MAX},
     )
 
 

@@ -9,10 +9,15 @@ from cms.articles.views import article_view
 from cms.auth.guards import auth_required, current_user
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
 from cms.core.http import with_etag
-from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.pagination import page_schema, paginate
 from cms.core.routing import ID
 from cms.ingest import operations
-from cms.ingest.schemas import IngestOutcome, IngestResultSchema, TakeSchema
+from cms.ingest.schemas import (
+    IngestOutcome,
+    IngestResultSchema,
+    TakePageArgsSchema,
+    TakeSchema,
+)
 
 blp = Blueprint(
     "ingest",
@@ -82,7 +87,7 @@ class Ingest(MethodView):
 @takes_blp.route(f"/<{ID}:article_id>/takes")
 class Takes(MethodView):
     @auth_required()
-    @takes_blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @takes_blp.arguments(TakePageArgsSchema, location="query", as_kwargs=True)
     @takes_blp.response(200, TakePageSchema)
     def get(self, article_id, page, per_page):
         """The wire takes of the story, oldest first, each with the diff from the one before.

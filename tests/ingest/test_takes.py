@@ -211,3 +211,20 @@ def test_the_cli_says_what_of_a_take_was_not_applied(app, session, editor, tmp_p
 
     assert result.exit_code == 0
     assert "take2.txt: not applied (the desk had edited it): body paragraph 3" in result.output
+
+
+def test_takes_come_five_to_a_page_each_diffed_against_the_one_before(client, reporter, editor):
+    stamps = [f"{hour}:00 a.m." for hour in range(1, 8)]
+    for number, stamp in enumerate(stamps):
+        _ingest(client, reporter, TAKE_1.replace("9:15 a.m.", stamp) + f"\nTake {number}.\n")
+    article_id = db.session.scalar(select(Article.id))
+    path = f"/api/v1/articles/{article_id}/takes"
+
+    first = client.get(path, headers=factories.auth(editor)).json
+    second = client.get(f"{path}?page=2", headers=factories.auth(editor)).json
+    too_many = client.get(f"{path}?per_page=6", headers=factories.auth(editor))
+
+    assert [len(first["items"]), len(second["items"])] == [5, 2]
+    assert first["items"][0]["diff"] is None
+    assert second["items"][0]["summary"] == "body +1 \N{MINUS SIGN}1 words in 1 paragraph"
+    assert too_many.status_code == 422
