@@ -32,10 +32,6 @@ _SEPARATOR = re.compile(r"(\n(?:[ \t]*\n)+)")
 BLOCK_PAIRS = 100
 # Word pairs found in more inserted paragraphs than this say nothing about identity.
 _COMMON_FEATURE = 8
-#: Paragraphs longer than this many tokens are never diffed word by word: no real
-#: paragraph is this long, and a word diff of two would cost seconds. They show
-#: as replaced.
-WORD_DIFF_TOKENS_MAX = 50_000
 _CANDIDATES_PER_PARAGRAPH = 3
 
 
@@ -133,12 +129,9 @@ def similar_pairs(
     """
     scored = []
     for i, j in candidates:
-        old_tokens, new_tokens = tokens[old[i]], tokens[new[j]]
-        if max(len(old_tokens), len(new_tokens)) > WORD_DIFF_TOKENS_MAX:
+        if not _could_be_similar(tokens[old[i]], tokens[new[j]]):
             continue
-        if not _could_be_similar(old_tokens, new_tokens):
-            continue
-        ops, similarity, added, removed = word_diff(old_tokens, new_tokens)
+        ops, similarity, added, removed = word_diff(tokens[old[i]], tokens[new[j]])
         if similarity >= SIMILARITY_THRESHOLD:
             scored.append((similarity, -abs(i - j), -j, i, j, (ops, added, removed)))
     scored.sort(key=lambda item: item[:3], reverse=True)
