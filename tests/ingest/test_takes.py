@@ -228,3 +228,30 @@ def test_takes_come_five_to_a_page_each_diffed_against_the_one_before(client, re
     assert first["items"][0]["diff"] is None
     assert second["items"][0]["summary"] == "body +1 \N{MINUS SIGN}1 words in 1 paragraph"
     assert too_many.status_code == 422
+
+
+@pytest.mark.live
+def test_a_take_racing_an_editors_edit_is_merged_whichever_comes_first(live_db):
+    reporter_headers = factories.auth(factories.user(role="reporter"))
+    editor_headers = factories.auth(factories.user(role="editor"))
+    client = live_db.test_client()
+    first = _ingest(client, None, TAKE_1, reporter_headers).json["article"]
+    desk = first["body"].replace("The operator said", "The ferry operator said")
+    path = f"/api/v1/articles/{first['id']}"
+    etag = client.get(path, headers=editor_headers).headers["ETag"]
+    jobs = ["edit", "take"]
+
+    def work():
+        client = live_db.test_client()
+        if jobs.pop() == "take":
+            return "take", _ingest(client, None, TAKE_2, reporter_headers).status_code
+        headers = {**editor_headers, "If-Match": etag}
+        return "edit", client.patch(path, json={"body": desk}, headers=headers).status_code
+
+    statuses = dict(race(live_db, work, workers=2))
+
+    assert statuses["take"] == 200
+    assert statuses["edit"] in (200, 412)
+    body = live_db.test_client().get(path, headers=editor_headers).json["body"]
+    assert "cost $2 million" in body
+    assert ("The ferry operator said" in body) == (statuses["edit"] == 200)
