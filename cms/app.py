@@ -29,6 +29,7 @@ from cms.core.views import blp as core_blp
 from cms.delivery import content_views
 from cms.delivery.views import blp as partners_blp
 from cms.ingest.views import blp as ingest_blp
+from cms.ingest.views import takes_blp
 from cms.workflow.views import blp as workflow_blp
 
 
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask, api: ProblemApi, content_api: ProblemApi) -
     api.register_blueprint(users_blp)
     api.register_blueprint(articles_blp)
     api.register_blueprint(ingest_blp)
+    api.register_blueprint(takes_blp)
     api.register_blueprint(workflow_blp)
     api.register_blueprint(partners_blp)
     content_api.register_blueprint(content_views.articles_blp)

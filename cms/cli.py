@@ -26,7 +26,7 @@ from cms.delivery.operations import (
     rotate_webhook_secret,
 )
 from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
-from cms.ingest.operations import IngestLimits, ingest_copy, wire_desk_user
+from cms.ingest.operations import IngestLimits, ingest_copy, not_applied_part, wire_desk_user
 from cms.jobs import run_logged_pass, work
 
 
@@ -81,6 +81,8 @@ def ingest_command(files: tuple[str, ...]) -> None:
         article = result.article
         if result.duplicate:
             outcome = f"already ingested as article {article.id}"
+        elif result.follows is not None:
+            outcome = f"created article {article.id}, following killed story {result.follows}"
         elif result.article_created:
             outcome = f"created article {article.id} (revision {article.head_number})"
         else:
@@ -88,6 +90,10 @@ def ingest_command(files: tuple[str, ...]) -> None:
         click.echo(f"{path.name}: {outcome}")
         for warning in result.warnings:
             click.echo(f"{path.name}: warning: {warning}")
+        for item in result.not_applied:
+            click.echo(
+                f"{path.name}: not applied (the desk had edited it): {not_applied_part(item)}"
+            )
     if failed:
         sys.exit(1)
 

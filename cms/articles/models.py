@@ -140,6 +140,8 @@ class Article(Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why the story was killed; shown to partners with the withdrawal.
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    #: The killed story this one follows: a new take of it arrived from the wire.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
 
     created_by: Mapped[User] = relationship()
     head: Mapped[Revision] = relationship(

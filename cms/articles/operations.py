@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
 from cms.articles.models import Article, ArticleStatus, Body, Revision, parse_etag
-from cms.articles.rendering import render_markdown
+from cms.articles.rendering import check_markup, render_markdown
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
@@ -90,11 +90,13 @@ def revisions_query(article: Article) -> Select:
 def store_body(markdown: str) -> str:
     """Store ``markdown`` once under its hash and return the hash.
 
-    Safe under concurrency: a body another writer stored first is kept.
+    Safe under concurrency: a body another writer stored first is kept. Raises
+    what :func:`check_markup` raises for a new body too costly to render.
     """
     digest = body_digest(markdown)
     if db.session.get(Body, digest) is not None:
         return digest
+    check_markup(markdown)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(
         insert(Body)
@@ -183,10 +185,17 @@ def _audit_revision(revision: Revision) -> None:
     )
 
 
-def create_article(fields: dict[str, Any], author: User, message: str | None = None) -> Article:
+def create_article(
+    fields: dict[str, Any],
+    author: User,
+    message: str | None = None,
+    *,
+    follows: int | None = None,
+) -> Article:
     """Create an article whose revision 1 holds ``fields``.
 
-    The slug is made from the headline when ``fields`` has none.
+    The slug is made from the headline when ``fields`` has none; ``follows`` names
+    the killed story this one follows (a new take of it came from the wire).
     Raises :class:`Conflict` if an explicit slug is already used.
     """
     values = dict(fields)
@@ -206,6 +215,7 @@ def create_article(fields: dict[str, Any], author: User, message: str | None = N
             created_by=author,
             created_at=now,
             updated_at=now,
+            follows_id=follows,
         )
         try:
             with db.session.begin_nested():

@@ -153,6 +153,11 @@ class ArticleSummarySchema(Schema):
     scheduled_publish_at = fields.AwareDateTime(
         allow_none=True, metadata={"description": "When the scheduled publication will run."}
     )
+    follows = fields.Integer(
+        attribute="follows_id",
+        allow_none=True,
+        metadata={"description": "The killed story this one follows (a new wire take of it)."},
+    )
 
 
 class LiveVersionSchema(Schema):

@@ -4,12 +4,20 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms.articles import operations as articles
 from cms.articles.views import article_view
 from cms.auth.guards import auth_required, current_user
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
 from cms.core.http import with_etag
+from cms.core.pagination import page_schema, paginate
+from cms.core.routing import ID
 from cms.ingest import operations
-from cms.ingest.schemas import IngestOutcome, IngestResultSchema
+from cms.ingest.schemas import (
+    IngestOutcome,
+    IngestResultSchema,
+    TakePageArgsSchema,
+    TakeSchema,
+)
 
 blp = Blueprint(
     "ingest",
@@ -17,6 +25,13 @@ blp = Blueprint(
     url_prefix="/api/v1/ingest",
     description="Turn agency or scraped copy into draft articles.",
 )
+takes_blp = Blueprint(
+    "takes",
+    __name__,
+    url_prefix="/api/v1/articles",
+    description="The wire takes of a story, each as ingested.",
+)
+TakePageSchema = page_schema(TakeSchema, "TakePage")
 
 REQUEST_BODY = {
     "required": True,
@@ -70,3 +85,20 @@ class Ingest(MethodView):
         result = operations.ingest_copy(_raw_copy(), current_user(), limits)
         outcome = IngestOutcome(result, article_view(result.article))
         return with_etag(outcome, result.article.etag, 201 if result.article_created else 200)
+
+
+@takes_blp.route(f"/<{ID}:article_id>/takes")
+class Takes(MethodView):
+    @auth_required()
+    @takes_blp.arguments(TakePageArgsSchema, location="query", as_kwargs=True)
+    @takes_blp.response(200, TakePageSchema)
+    def get(self, article_id, page, per_page):
+        """The wire takes of the story, oldest first, each with the diff from the one before.
+
+        Each take shows the source's "Last Updated" stamp, when it was received,
+        the lines dropped as boilerplate and what of it was not applied because
+        the desk had edited the same part.
+        """
+        article = articles.get_article(article_id)
+        listed = paginate(operations.takes_query(article), page, per_page)
+        return {**listed, "items": operations.with_diffs(article, listed["items"])}

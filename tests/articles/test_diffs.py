@@ -661,3 +661,19 @@ def test_canonical_documents_diff() -> None:
 
     assert [f["field"] for f in diff["fields"]] == ["bylines"]
     assert diffs.apply_body_diff(old.body, diff["body"]) == new.body
+
+
+def test_merge_keeping_theirs_on_conflict_takes_yours_only_where_theirs_did_not_change():
+    base = {"headline": "Storm", "deck": "Old", "body": "One\n\nTwo\n\nThree"}
+    theirs = {"headline": "Storm hits", "deck": "Old", "body": "One, edited\n\nTwo\n\nThree"}
+    yours = {"headline": "Big storm", "deck": "New", "body": "One, rewritten\n\nTwo\n\nThree!"}
+
+    merged, conflicts = diffs.merge_documents(base, theirs, yours, keep_theirs=True)
+
+    assert merged["headline"] == "Storm hits"
+    assert merged["deck"] == "New"
+    assert merged["body"] == "One, edited\n\nTwo\n\nThree!"
+    assert [(c["field"], c.get("paragraph")) for c in conflicts] == [
+        ("headline", None),
+        ("body", 0),
+    ]

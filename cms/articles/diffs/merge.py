@@ -28,7 +28,11 @@ _SideHunk = tuple[int, int, int, int, str]
 
 
 def merge_documents(
-    base: Mapping[str, Any], theirs: Mapping[str, Any], yours: Mapping[str, Any]
+    base: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    yours: Mapping[str, Any],
+    *,
+    keep_theirs: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return the three-way merge of two documents changed from ``base``, and the conflicts.
 
@@ -38,7 +42,9 @@ def merge_documents(
     paragraph: edits to different paragraphs combine, edits to the same
     paragraphs (or insertions at the same place) that differ are conflicts that
     also name ``paragraph``, the index in the base body. The merged document is
-    meaningful only when there are no conflicts.
+    meaningful only when there are no conflicts, unless ``keep_theirs``: then
+    each conflict keeps their version instead of the base's, and the merged
+    document is theirs with every change of yours that does not overlap.
     """
     names = list(DOCUMENT_FIELDS)
     for document in (base, theirs, yours):
@@ -48,14 +54,16 @@ def merge_documents(
     for name in names:
         old, their, your = base.get(name), theirs.get(name), yours.get(name)
         if name == "body":
-            merged[name], body_conflicts = _merge_body(old or "", their or "", your or "")
+            merged[name], body_conflicts = _merge_body(
+                old or "", their or "", your or "", keep_theirs
+            )
             conflicts += body_conflicts
         elif their in (old, your):
             merged[name] = your
         elif your == old:
             merged[name] = their
         else:
-            merged[name] = old
+            merged[name] = their if keep_theirs else old
             conflicts.append({"field": name, "base": old, "theirs": their, "yours": your})
     return merged, conflicts
 
@@ -105,7 +113,9 @@ def _overlap(a: _SideHunk, b: _SideHunk) -> bool:
     return a1 < b2 and b1 < a2
 
 
-def _merge_body(base: str, theirs: str, yours: str) -> tuple[str, list[dict[str, Any]]]:
+def _merge_body(
+    base: str, theirs: str, yours: str, keep_theirs: bool
+) -> tuple[str, list[dict[str, Any]]]:
     if theirs in (base, yours):
         return yours, []
     if yours == base:
@@ -176,7 +186,10 @@ def _merge_body(base: str, theirs: str, yours: str) -> tuple[str, list[dict[str,
                 )
             ]
         else:
-            out += [piece(base_paragraphs, base_separators, k) for k in range(start, end)]
+            if keep_theirs:
+                out += versions["theirs"]
+            else:
+                out += [piece(base_paragraphs, base_separators, k) for k in range(start, end)]
             conflicts.append(
                 {
                     "field": "body",

@@ -89,11 +89,10 @@ def _feature_pairs(
     pairs: set[tuple[int, int]] = set()
     for i in deleted:
         features = _features(tokens[old[i]])
-        hits: Counter[int] = Counter()
-        for feature in features:
-            found = postings.get(feature, ())
-            if len(found) <= _COMMON_FEATURE:
-                hits.update(found)
+        found = (postings.get(feature, ()) for feature in features)
+        hits = Counter(
+            itertools.chain.from_iterable(f for f in found if len(f) <= _COMMON_FEATURE)
+        )
         best = [
             j
             for j, shared in hits.most_common()
@@ -176,6 +175,9 @@ def paragraph_ops(
         if not free_old or not free_new:
             break
         if candidates is None:
+            pairs_left = itertools.product(free_old, free_new)
+            if len(free_old) * len(free_new) <= len(in_place) and in_place.issuperset(pairs_left):
+                break  # every pair left was compared in place already
             candidates = _feature_pairs(old, new, free_old, free_new, tokens)
         candidates = {(i, j) for i, j in candidates if i not in paired_old and j not in source}
         for i, j, change in similar_pairs(old, new, candidates, tokens):

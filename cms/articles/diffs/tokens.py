@@ -84,6 +84,9 @@ def _token_pattern() -> re.Pattern[str]:
         "|".join(
             (
                 r"\s+",
+                # ASCII punctuation alone (the last alternative's commonest case, first
+                # because the alternatives between cost a run of it dearly).
+                rf"[!-/:-@\[-^`{{-~](?!{extend}|\u200d)",
                 # Words keep inner apostrophes ("don't") and number punctuation ("3.5").
                 rf"{word_run}(?:(?:['\u2019]|(?<=\d)[.,:/](?=\d)){word_run})*",
                 # A flag is a pair of regional indicators.
@@ -109,13 +112,14 @@ def tokenize(text: str) -> list[str]:
     return _token_pattern().findall(text)
 
 
-def _is_word(token: str) -> bool:
-    return token[0].isalnum() or token[0] == "_"
+_WORD_START = re.compile(r"(?:^|\x00)\w")
 
 
 def count_words(tokens: Iterable[str]) -> int:
     """Return how many of ``tokens`` are words (not white space, punctuation or emoji)."""
-    return sum(1 for token in tokens if _is_word(token))
+    # A word token starts with a letter, digit or "_", which is what \w matches; one
+    # regex over the joined tokens counts them far faster than a loop over them.
+    return len(_WORD_START.findall("\x00".join(tokens)))
 
 
 def solid_tokens(tokens: Iterable[str]) -> list[str]:
