@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from cms.auth.models import EMAIL_MAX, NAME_MAX, Role
-from cms.core.fields import Text, VisibleText
+from cms.core.fields import JSONBoolean, Text, VisibleText
 
 
 class TokenRequestSchema(Schema):
@@ -47,4 +47,4 @@ class UserCreateSchema(Schema):
 class UserUpdateSchema(Schema):
     name = VisibleText(NAME_MAX)
     role = fields.Enum(Role, by_value=True)
-    is_active = fields.Boolean()
+    is_active = JSONBoolean()

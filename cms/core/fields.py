@@ -133,3 +133,16 @@ def fields_at(
             field.attribute = f"{path}.{field.attribute or name}"
         moved[name] = field
     return moved
+
+
+class JSONBoolean(fields.Boolean):
+    """A JSON boolean in a request body: ``true`` or ``false`` only.
+
+    marshmallow's ``Boolean`` also takes ``0``, ``1``, ``"yes"`` and the like;
+    the OpenAPI documents say ``boolean``, so a body must send one.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

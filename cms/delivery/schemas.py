@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from cms.articles.content import SECTION_MAX
 from cms.articles.models import VersionKind
 from cms.articles.rendering import byline_text, dateline_text
-from cms.core.fields import Text, UTCDateTime, VisibleText, fields_at
+from cms.core.fields import JSONBoolean, Text, UTCDateTime, VisibleText, fields_at
 from cms.delivery.models import (
     PARTNER_NAME_MAX,
     WEBHOOK_URL_MAX,
@@ -235,23 +235,23 @@ _SECTIONS = fields.List(
 class PartnerCreateSchema(Schema):
     name = VisibleText(PARTNER_NAME_MAX, required=True)
     sections = _SECTIONS
-    embargo_access = fields.Boolean(load_default=False)
+    embargo_access = JSONBoolean(load_default=False)
     webhook_url = Text(allow_none=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX))
 
 
 class PartnerUpdateSchema(Schema):
     name = VisibleText(PARTNER_NAME_MAX)
     sections = _SECTIONS
-    embargo_access = fields.Boolean()
+    embargo_access = JSONBoolean()
     webhook_url = Text(allow_none=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX))
-    webhook_paused = fields.Boolean(
+    webhook_paused = JSONBoolean(
         metadata={"description": "`false` resumes a webhook paused by a 410 answer."}
     )
-    active = fields.Boolean()
+    active = JSONBoolean()
 
 
 class KeyRequestSchema(Schema):
-    revoke_others = fields.Boolean(
+    revoke_others = JSONBoolean(
         load_default=False, metadata={"description": "Revoke the partner's other keys at once."}
     )
 

@@ -1,12 +1,14 @@
-"""Fields of our own: reading another object's fields at an attribute path."""
+"""Fields of our own: fields read at an attribute path, strict JSON booleans."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import Schema, fields
+import pytest
+from marshmallow import Schema, ValidationError, fields
 
-from cms.core.fields import fields_at
+from cms.core.fields import JSONBoolean, fields_at
+from tests import factories
 
 
 @dataclass
@@ -52,3 +54,24 @@ def test_fields_at_leaves_the_original_schema_alone():
         "length": 2,
         "shout": "CRANES IDLE",
     }
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_json_boolean_takes_true_and_false(value):
+    assert JSONBoolean().deserialize(value) is value
+
+
+@pytest.mark.parametrize("value", [0, 1, 1.0, "true", "yes", "", None, [], {}])
+def test_a_json_boolean_refuses_anything_else(value):
+    with pytest.raises(ValidationError):
+        JSONBoolean().deserialize(value)
+
+
+def test_partner_flags_in_a_body_must_be_booleans(client, admin):
+    created = client.post(
+        "/api/v1/partners",
+        json={"name": "Strict", "embargo_access": 1},
+        headers=factories.auth(admin),
+    )
+    assert created.status_code == 422
+    assert "embargo_access" in created.json["errors"]["json"]
