@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import flask_migrate
-from sqlalchemy import MetaData, Table, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from cms.core.extensions import db
 from cms.delivery.dispatch import fan_out_next_event
 from tests.conftest import make_test_app
+from tests.migration_data import insert_user_and_article, table
 
 BEFORE = "5b0c1d7e9a31"
 #: Before the fan-out cursor (0005): deliveries were queued with the event.
 BEFORE_CURSOR = "7d4e2a90c3f1"
-
-
-def _table(name: str) -> Table:
-    return Table(name, MetaData(), autoload_with=db.engine)
 
 
 def test_running_embargoes_stay_embargoed_and_the_downgrade_drops_only_releases(scratch_url):
@@ -26,20 +23,11 @@ def test_running_embargoes_stay_embargoed_and_the_downgrade_drops_only_releases(
     with app.app_context():
         flask_migrate.upgrade(revision=BEFORE)
         with db.engine.begin() as connection:
-            connection.execute(
-                _table("users").insert(),
-                {"id": 1, "email": "a@x.test", "name": "A", "role": "editor",
-                 "password_hash": "x", "is_active": True, "created_at": now},
-            )  # fmt: skip
-            connection.execute(
-                _table("articles").insert(),
-                {"id": 1, "slug": "s", "status": "published", "head_number": 1,
-                 "lock_version": 1, "created_by_id": 1, "created_at": now, "updated_at": now},
-            )  # fmt: skip
+            insert_user_and_article(connection, now)
             common = {"article_id": 1, "version_number": 1, "revision_number": 1,
                       "slug": "s", "created_at": now}  # fmt: skip
             connection.execute(
-                _table("delivery_events").insert(),
+                table("delivery_events").insert(),
                 [
                     {**common, "id": 1, "kind": "published", "embargo_until": None},
                     {**common, "id": 2, "kind": "updated", "embargo_until": now - timedelta(1)},
@@ -60,7 +48,7 @@ def test_running_embargoes_stay_embargoed_and_the_downgrade_drops_only_releases(
 
         with db.engine.begin() as connection:
             connection.execute(
-                _table("delivery_events").insert(),
+                table("delivery_events").insert(),
                 {**common, "id": 4, "kind": "updated", "embargo_until": now - timedelta(1),
                  "audience": "no_embargo_access", "releases_id": 2},
             )  # fmt: skip
@@ -70,7 +58,7 @@ def test_running_embargoes_stay_embargoed_and_the_downgrade_drops_only_releases(
         assert {"audience", "releases_id", "lifted_at"}.isdisjoint(columns)
         assert "partners" not in inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
-            ids = connection.execute(select(_table("delivery_events").c.id)).scalars().all()
+            ids = connection.execute(select(table("delivery_events").c.id)).scalars().all()
         assert sorted(ids) == [1, 2, 3]
         flask_migrate.upgrade()
         flask_migrate.check()
@@ -83,18 +71,9 @@ def test_the_fan_out_cursor_starts_past_the_events_already_fanned_out(scratch_ur
     with app.app_context():
         flask_migrate.upgrade(revision=BEFORE_CURSOR)
         with db.engine.begin() as connection:
+            insert_user_and_article(connection, now)
             connection.execute(
-                _table("users").insert(),
-                {"id": 1, "email": "a@x.test", "name": "A", "role": "editor",
-                 "password_hash": "x", "is_active": True, "created_at": now},
-            )  # fmt: skip
-            connection.execute(
-                _table("articles").insert(),
-                {"id": 1, "slug": "s", "status": "published", "head_number": 1,
-                 "lock_version": 1, "created_by_id": 1, "created_at": now, "updated_at": now},
-            )  # fmt: skip
-            connection.execute(
-                _table("delivery_events").insert(),
+                table("delivery_events").insert(),
                 [
                     {"id": n, "article_id": 1, "kind": "published", "version_number": 1,
                      "revision_number": 1, "slug": "s", "created_at": now, "audience": "all"}

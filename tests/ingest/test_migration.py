@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import flask_migrate
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import inspect, select
 
 from cms.core.extensions import db
 from tests.conftest import make_test_app
+from tests.migration_data import insert_user_and_article, table
 
 #: Before the takes were kept (0006): a take replaced its fields of the head.
 BEFORE_TAKES = "3c8f5b1e2d74"
-
-
-def _table(name: str) -> Table:
-    return Table(name, MetaData(), autoload_with=db.engine)
 
 
 def test_existing_copy_is_filled_from_the_revision_it_produced(scratch_url):
@@ -25,21 +22,14 @@ def test_existing_copy_is_filled_from_the_revision_it_produced(scratch_url):
         flask_migrate.upgrade(revision=BEFORE_TAKES)
         with db.engine.begin() as connection:
             connection.execute(
-                _table("users").insert(),
-                {"id": 1, "email": "a@x.test", "name": "A", "role": "reporter",
-                 "password_hash": "x", "is_active": True, "created_at": now},
-            )  # fmt: skip
-            connection.execute(
-                _table("bodies").insert(),
+                table("bodies").insert(),
                 [{"hash": h * 64, "markdown": h, "html": h} for h in ("a", "b")],
             )
+            insert_user_and_article(
+                connection, now, role="reporter", status="draft", head_number=2, lock_version=2
+            )
             connection.execute(
-                _table("articles").insert(),
-                {"id": 1, "slug": "s", "status": "draft", "head_number": 2,
-                 "lock_version": 2, "created_by_id": 1, "created_at": now, "updated_at": now},
-            )  # fmt: skip
-            connection.execute(
-                _table("revisions").insert(),
+                table("revisions").insert(),
                 [
                     {"id": n, "article_id": 1, "number": n, "author_id": 1, "created_at": now,
                      "summary": "x", "content_hash": "0" * 64, "headline": f"Take {n}",
@@ -50,7 +40,7 @@ def test_existing_copy_is_filled_from_the_revision_it_produced(scratch_url):
                 ],
             )  # fmt: skip
             connection.execute(
-                _table("ingested_copy").insert(),
+                table("ingested_copy").insert(),
                 [
                     {"id": n, "copy_hash": str(n) * 64, "take_key": "k", "article_id": 1,
                      "revision_number": n, "received_by_id": 1, "received_at": now,
@@ -60,7 +50,7 @@ def test_existing_copy_is_filled_from_the_revision_it_produced(scratch_url):
             )  # fmt: skip
 
         flask_migrate.upgrade()
-        copy = _table("ingested_copy")
+        copy = table("ingested_copy")
         with db.engine.connect() as connection:
             rows = connection.execute(
                 select(
