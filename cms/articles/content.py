@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
-from cms.core.text import is_visible
+from cms.core.text import is_visible, visible_or_none
 
 #: The document fields, in the order they are shown and compared.
 DOCUMENT_FIELDS = (
@@ -126,7 +126,7 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
         if name in ("headline", "slug", "language"):
             out[name] = value.strip()
         elif name in ("deck", "section"):
-            out[name] = _optional_text(value)
+            out[name] = visible_or_none(value)
         elif name == "body":
             out[name] = value.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
         elif name == "dateline":
@@ -141,19 +141,13 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _optional_text(value: str | None) -> str | None:
-    if value is None or not is_visible(value):
-        return None
-    return value.strip()
-
-
 def _normalise_parts(value: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
     parts = {}
     for key in keys:
         part = value.get(key)
         if part is None:
             continue
-        text = _optional_text(str(part))
+        text = visible_or_none(str(part))
         if text is not None:
             parts[key] = text
     return parts

@@ -26,3 +26,10 @@ def is_visible(text: str) -> bool:
         unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LOOKALIKES
         for char in text.strip()
     )
+
+
+def visible_or_none(text: str | None) -> str | None:
+    """Return ``text`` without surrounding white space, or ``None`` if it shows nothing."""
+    if text is None or not is_visible(text):
+        return None
+    return text.strip()

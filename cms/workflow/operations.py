@@ -32,7 +32,7 @@ from cms.auth.models import User
 from cms.core.database import changed_rows
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
 from cms.core.extensions import db
-from cms.core.text import is_visible
+from cms.core.text import visible_or_none
 from cms.core.types import utcnow
 from cms.outbox.operations import record_publication, record_withdrawal
 from cms.workflow.models import Approval, ScheduledPublication, ScheduleState
@@ -146,13 +146,6 @@ def _field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={"json": {field: [message]}})
 
 
-def _trimmed(text: str | None) -> str | None:
-    """Return ``text`` without surrounding whitespace, or ``None`` if it shows nothing."""
-    if text is None or not is_visible(text):
-        return None
-    return text.strip()
-
-
 def resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -> VersionKind:
     """Return the kind of the next publication of ``article``.
 
@@ -169,7 +162,7 @@ def resolve_kind(article: Article, kind: VersionKind | None, note: str | None) -
         raise _field_error(
             "kind", "Say what this republication is: 'update', 'minor' or 'correction'."
         )
-    if kind == VersionKind.CORRECTION and _trimmed(note) is None:
+    if kind == VersionKind.CORRECTION and visible_or_none(note) is None:
         raise _field_error("note", "A correction needs a public note saying what was wrong.")
     return kind
 
@@ -182,7 +175,7 @@ def _check_embargo(embargo_until: datetime | None, not_before: datetime, field: 
 
 
 def _require_reason(reason: str | None) -> str:
-    trimmed = _trimmed(reason)
+    trimmed = visible_or_none(reason)
     if trimmed is None:
         raise _field_error("reason", "Give a reason; it is kept in the history.")
     return trimmed
@@ -384,7 +377,7 @@ def publish_approval(
         revision_number=revision.number,
         content_hash=revision.content_hash,
         kind=kind,
-        note=_trimmed(note),
+        note=visible_or_none(note),
         embargo_until=embargo_until,
         published_at=now,
         published_by=actor,
@@ -451,7 +444,7 @@ def schedule(
         approval_id=approval.id,
         publish_at=publish_at,
         kind=kind,
-        note=_trimmed(note),
+        note=visible_or_none(note),
         embargo_until=embargo_until,
         state=ScheduleState.PENDING,
         created_by=user,
