@@ -23,7 +23,7 @@ from cms.core.extensions import db
 from cms.delivery import access, feeds, queries, representations
 from cms.delivery import operations as delivery_ops
 from cms.workflow import operations as workflow_ops
-from tests.bench.bench_core import BODY, SECONDS, THREADS, databases
+from tests.bench.bench_core import BODY, CONNECTIONS, SECONDS, databases
 from tests.bench.load import run
 from tests.conftest import make_test_app
 from tests.servers import gunicorn
@@ -93,7 +93,8 @@ def render_rate(url: str, key: str) -> float:
     return rounds / (time.perf_counter() - began)
 
 
-def bench(label: str, url: str) -> None:
+def bench(label: str, url: str) -> dict[str, float]:
+    """Print the figures on the database at ``url``; return the hot-path rows."""
     key, ids = prepare(url)
     auth = {"Authorization": f"Bearer {key}"}
     with gunicorn("tests.bench.bare:app") as bare, gunicorn(env={"CMS_DATABASE_URL": url}) as cms:
@@ -106,7 +107,7 @@ def bench(label: str, url: str) -> None:
                 etags[article_id] = response.headers["ETag"]
 
         def article(index: int, state: dict):
-            state["n"] = state.get("n", index) + THREADS
+            state["n"] = state.get("n", index) + CONNECTIONS
             article_id = ids[state["n"] % len(ids)]
             return "GET", f"/content/v1/articles/{article_id}", None, auth
 
@@ -115,29 +116,47 @@ def bench(label: str, url: str) -> None:
             article_id = int(path.rsplit("/", 1)[1])
             return method, path, body, {**headers, "If-None-Match": etags[article_id]}
 
-        base = run(bare.base_url, lambda i, s: ("GET", "/article", None, {}), seconds=SECONDS)
-        floor = run(cms.base_url, lambda i, s: ("GET", "/healthz", None, {}), seconds=SECONDS)
-        reads = run(cms.base_url, article, seconds=SECONDS)
-        not_modified = run(cms.base_url, revalidation, seconds=SECONDS, expect=(304,))
+        base = run(
+            bare.base_url,
+            lambda i, s: ("GET", "/article", None, {}),
+            threads=CONNECTIONS,
+            seconds=SECONDS,
+        )
+        floor = run(
+            cms.base_url,
+            lambda i, s: ("GET", "/healthz", None, {}),
+            threads=CONNECTIONS,
+            seconds=SECONDS,
+        )
+        reads = run(cms.base_url, article, threads=CONNECTIONS, seconds=SECONDS)
+        not_modified = run(
+            cms.base_url, revalidation, threads=CONNECTIONS, seconds=SECONDS, expect=(304,)
+        )
         feed = run(
             cms.base_url,
             lambda i, s: ("GET", f"/content/v1/feeds/atom?limit={FEED_ITEMS}", None, auth),
+            threads=CONNECTIONS,
             seconds=SECONDS,
         )
     rendered = render_rate(url, key)
 
-    print(f"\n== partner content API on {label} (gunicorn, 2 workers, {THREADS} client threads)")
+    print(f"\n== partner content API on {label} (gunicorn, 2 workers, {CONNECTIONS} clients)")
     print(base.line("bare Flask GET (baseline)"))
     print(floor.line("GET /healthz (the app's floor: one query)", base))
     print(reads.line("GET /content/v1/articles/{id} (200)", base))
     print(not_modified.line("GET /content/v1/articles/{id} (304)", base))
     print(feed.line(f"GET /content/v1/feeds/atom ({FEED_ITEMS} items)", base))
     print(f"{'Atom feed of 50 items, rendered in-process':<44} {rendered:8.0f} feeds/s")
+    return {
+        "healthz": floor.rate / base.rate,
+        "partner": reads.rate / base.rate,
+        "not_modified": not_modified.rate / base.rate,
+    }
 
 
-def main() -> None:
-    for label, url in databases():
-        bench(label, url)
+def main() -> dict[str, dict[str, float]]:
+    """Print the figures on each database; return the hot-path rows by database."""
+    return {label: bench(label, url) for label, url in databases()}
 
 
 if __name__ == "__main__":
