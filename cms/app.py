@@ -15,6 +15,7 @@ from cms.auth import operations as auth
 from cms.auth.views import auth_blp, throttle_logins, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
+from cms.core.database import configure_read_only
 from cms.core.extensions import db, make_api, make_content_api, migrate
 from cms.core.http import (
     configure_logging,
@@ -23,7 +24,7 @@ from cms.core.http import (
     init_request_tracking,
     init_unit_of_work,
 )
-from cms.core.limiter import init_limiter
+from cms.core.limiter import confine_limiter, init_limiter
 from cms.core.sqlite import configure_sqlite
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_read_only(db.engine)
     migrate.init_app(
         app,
         db,
@@ -75,11 +77,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # then parsed within its bounds, before the login throttle looks at it.
     init_body_limit(app)
     init_json_bodies(app)
+    limiter = init_limiter(app)
     throttle_logins(
-        init_limiter(app),
+        limiter,
         per_account=app.config["CMS_LOGIN_LIMIT_PER_ACCOUNT"],
         per_address=app.config["CMS_LOGIN_LIMIT_PER_ADDRESS"],
     )
+    # The login limits are the only ones: other requests skip the limiter.
+    confine_limiter(app, limiter, [auth_blp.name])
     auth.init_app(app)
     _init_cors(app)
 

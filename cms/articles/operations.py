@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,14 @@ from sqlalchemy.orm import joinedload
 
 from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
-from cms.articles.models import Article, ArticleStatus, Body, Revision, parse_etag
+from cms.articles.models import (
+    Article,
+    ArticleStatus,
+    Body,
+    Revision,
+    format_etag,
+    parse_etag,
+)
 from cms.articles.rendering import check_markup, render_markdown
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
@@ -53,6 +61,34 @@ def get_article(article_id: int) -> Article:
     if article is None:
         raise NotFound(f"There is no article {article_id}.")
     return article
+
+
+@cache
+def _state_query() -> Select:
+    # Built once, for the hot path of reading an article.
+    return select(Article.head_number, Article.lock_version, Article.created_at).where(
+        Article.id == bindparam("article_id")
+    )
+
+
+def current_state(article_id: int) -> tuple[str, tuple]:
+    """Return the article's ETag and a key that no other state of any article shares.
+
+    One narrow query of the article's row, nothing loaded: enough to answer a
+    revalidation (304), or to find the representation rendered for this state
+    (every change of an article moves its ETag, see :func:`swap_state`).
+    Raises :class:`NotFound` if there is no such article.
+    """
+    row = db.session.execute(_state_query(), {"article_id": article_id}).first()
+    if row is None:
+        raise NotFound(f"There is no article {article_id}.")
+    etag = format_etag(row.head_number, row.lock_version)
+    return etag, (article_id, row.created_at, etag)
+
+
+def state_key(article: Article) -> tuple:
+    """The key :func:`current_state` gives for ``article`` as loaded."""
+    return (article.id, article.created_at, article.etag)
 
 
 def get_revision(article: Article, number: int) -> Revision:

@@ -27,6 +27,7 @@ from cms.articles.schemas import (
     RevisionSummarySchema,
 )
 from cms.auth.guards import auth_required, current_user
+from cms.core.cache import app_cache
 from cms.core.errors import NotAcceptable
 from cms.core.http import (
     ETAG_HEADER,
@@ -49,6 +50,9 @@ blp = Blueprint(
 blp.before_request(require_json_body)
 
 ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
+_article_schema = ArticleSchema()
+#: Largest rendered article kept in the per-process cache of renderings, in bytes.
+RENDERED_MAX = 256 * 1024
 RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
 
 
@@ -94,8 +98,22 @@ class ArticleItem(MethodView):
     @blp.alt_response(304, description="Not modified since your copy.")
     def get(self, article_id):
         """The article at its head revision. Honours `If-None-Match`."""
-        article = operations.get_article(article_id)
-        return not_modified(article.etag) or article_response(article)
+        # The ETag first, from one narrow query: a 304 loads and renders nothing,
+        # and a 200 of a state rendered before is served from this process's
+        # cache, keyed by that state (so another process's write is seen at once).
+        etag, key = operations.current_state(article_id)
+        cached = not_modified(etag)
+        if cached is not None:
+            return cached
+        rendered = app_cache("articles.rendered", 1024)
+        body = rendered.get(key)
+        if body is None:
+            article = operations.get_article(article_id)
+            etag, key = article.etag, operations.state_key(article)
+            body = current_app.json.response(_article_schema.dump(article_view(article))).data
+            if len(body) <= RENDERED_MAX:
+                rendered.put(key, body)
+        return Response(body, mimetype=current_app.json.mimetype, headers={"ETag": etag})
 
     @auth_required()
     @blp.doc(**IF_MATCH_DOC)

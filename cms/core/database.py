@@ -1,11 +1,13 @@
-"""The session's database beside the ORM's unit of work: bulk statements, and outages."""
+"""The session's database beside the ORM's unit of work: bulk statements, outages, and
+read-only requests, which run without a transaction.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Response
-from sqlalchemy import CursorResult, Delete, Update
+from flask import Response, has_request_context, request
+from sqlalchemy import CursorResult, Delete, Engine, Update, event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -18,6 +20,42 @@ log = logging.getLogger(__name__)
 #: not answer in time (connect or statement timeout), or no pooled connection
 #: frees up in time. A request that meets one is answered 503, not 500.
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+
+#: Methods that change nothing: their requests read without a transaction.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Marks, in a pooled connection's ``info``, one switched to autocommit for a read.
+_AUTOCOMMIT = "cms.read_only"
+
+
+def read_only_request() -> bool:
+    """Whether a request is being served and its method changes nothing."""
+    return has_request_context() and request.method in READ_METHODS
+
+
+def _begin_postgresql(connection) -> None:
+    # A read needs no transaction: without one, psycopg sends no BEGIN and the
+    # unit of work's commit sends no COMMIT (two round trips fewer). Under READ
+    # COMMITTED each statement saw its own snapshot anyway.
+    if read_only_request():
+        connection.connection.driver_connection.autocommit = True
+        connection.connection.info[_AUTOCOMMIT] = True
+
+
+def _checkin_postgresql(dbapi_connection, record) -> None:
+    # Back in the pool, a connection lent to a read is transactional again.
+    if record.info.pop(_AUTOCOMMIT, False) and dbapi_connection is not None:
+        dbapi_connection.autocommit = False
+
+
+def configure_read_only(engine: Engine) -> None:
+    """Let read-only requests on a PostgreSQL ``engine`` run without a transaction.
+
+    (SQLite's are set up by :func:`cms.core.sqlite.configure_sqlite`.)
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    event.listen(engine, "begin", _begin_postgresql)
+    event.listen(engine, "checkin", _checkin_postgresql)
 
 
 def changed_rows(statement: Update | Delete) -> int:

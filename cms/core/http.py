@@ -31,7 +31,7 @@ from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_etags, unquote_etag
 from werkzeug.sansio.utils import get_current_url, get_host
 
-from cms.core.database import UNAVAILABLE, unavailable_response
+from cms.core.database import UNAVAILABLE, read_only_request, unavailable_response
 from cms.core.errors import (
     BodyTooLarge,
     MalformedJSON,
@@ -387,7 +387,8 @@ def init_unit_of_work(app: Flask) -> None:
     """Commit once per successful request; anything else is rolled back.
 
     Operations only flush. A request that ends in an error status commits
-    nothing, so bad input changes nothing. A database that cannot be reached or
+    nothing, so bad input changes nothing. A read-only request (``GET``,
+    ``HEAD``, ``OPTIONS``) runs without a transaction and has nothing to commit. A database that cannot be reached or
     does not answer in time, in the view or at the commit, makes the answer a
     503 problem with ``Retry-After``.
     """
@@ -396,6 +397,10 @@ def init_unit_of_work(app: Flask) -> None:
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:
+        session = db.session
+        if read_only_request() and not (session.new or session.dirty or session.deleted):
+            # A read ran without a transaction (cms.core.database): nothing to end.
+            return response
         try:
             if response.status_code < 400:
                 db.session.commit()

@@ -1,4 +1,5 @@
-"""SQLite set-up: real transactions, WAL, foreign keys and write locks taken early."""
+"""SQLite set-up: real transactions, WAL, foreign keys and write locks taken early;
+read-only requests read without a transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from contextvars import ContextVar
 from flask import has_request_context, request
 from sqlalchemy import Engine, event
 
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from cms.core.database import READ_METHODS
+
 _writer: ContextVar[bool] = ContextVar("sqlite_writer", default=False)
 
 
@@ -41,8 +43,14 @@ def _begin(connection) -> None:
     # A deferred transaction that read before another writer committed cannot
     # take the write lock later (SQLITE_BUSY_SNAPSHOT, no waiting). Writers
     # therefore take it at BEGIN and queue on the busy timeout; reads stay
-    # concurrent and never hold the write lock.
-    writer = request.method not in _READ_METHODS if has_request_context() else _writer.get()
+    # concurrent and never hold the write lock. A read-only request needs no
+    # transaction at all: each of its statements reads the newest commit.
+    if has_request_context():
+        if request.method in READ_METHODS:
+            return
+        writer = True
+    else:
+        writer = _writer.get()
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 

@@ -7,7 +7,6 @@ import importlib.util
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cms.config import SWAGGER_UI_URL
@@ -25,7 +24,7 @@ SWAGGER_UI_PACKAGE = "swagger_ui"
 def healthz():
     """Report whether the process can reach its database (200 or 503)."""
     try:
-        db.session.execute(text("SELECT 1"))
+        db.session.connection().exec_driver_sql("SELECT 1")
     except SQLAlchemyError:
         raise DatabaseUnavailable("The database does not answer.") from None
     return {"status": "ok", "database": db.engine.dialect.name}
