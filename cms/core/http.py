@@ -388,9 +388,9 @@ def init_unit_of_work(app: Flask) -> None:
 
     Operations only flush. A request that ends in an error status commits
     nothing, so bad input changes nothing. A read-only request (``GET``,
-    ``HEAD``, ``OPTIONS``) runs without a transaction and has nothing to commit. A database that cannot be reached or
-    does not answer in time, in the view or at the commit, makes the answer a
-    503 problem with ``Retry-After``.
+    ``HEAD``, ``OPTIONS``) runs without a transaction and has nothing to commit.
+    A database that cannot be reached or does not answer in time, in the view or
+    at the commit, makes the answer a 503 problem with ``Retry-After``.
     """
     for error_class in UNAVAILABLE:
         app.register_error_handler(error_class, unavailable_response)
