@@ -328,9 +328,10 @@ def not_modified(
     answer = {"ETag": etag, **(headers or {})}
     if last_modified is not None:
         answer["Last-Modified"] = http_date(last_modified)
-    if_none_match = request.headers.get("If-None-Match", "")
-    if if_none_match.strip():
-        matched = weak_match(if_none_match, etag)
+    if_none_match = request.headers.get("If-None-Match", "").strip()
+    if if_none_match:
+        # A cache usually sends back exactly the tag it was given: no parsing then.
+        matched = if_none_match == etag or weak_match(if_none_match, etag)
     else:
         since = request.if_modified_since
         matched = (

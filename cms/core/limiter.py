@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from flask import Flask, Response
 from flask_limiter import Limiter, RateLimitExceeded
@@ -87,11 +88,12 @@ def confine_limiter(app: Flask, limiter: Limiter, blueprints: Iterable[str]) -> 
     run after the app's).
     """
     names = list(blueprints)
-    for registry in (
-        app.before_request_funcs,
-        app.after_request_funcs,
-        app.teardown_request_funcs,
-    ):
+    registries: list[dict[Any, list[Any]]] = [
+        cast(dict[Any, list[Any]], app.before_request_funcs),
+        cast(dict[Any, list[Any]], app.after_request_funcs),
+        cast(dict[Any, list[Any]], app.teardown_request_funcs),
+    ]
+    for registry in registries:
         hooks = registry.get(None, [])
         moved = [hook for hook in hooks if _is_limiters(hook, limiter)]
         registry[None] = [hook for hook in hooks if not _is_limiters(hook, limiter)]
