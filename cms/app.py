@@ -25,7 +25,7 @@ from cms.core.http import (
     init_unit_of_work,
 )
 from cms.core.limiter import confine_limiter, init_limiter
-from cms.core.sqlite import configure_sqlite
+from cms.core.sqlite import configure_sqlite, defer_write_lock
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
 from cms.delivery.views import blp as partners_blp
@@ -62,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
         configure_read_only(db.engine)
+    # Article writes are compare-and-swaps: on SQLite they need the write lock
+    # only from their first write, not while they load, diff and render.
+    defer_write_lock(app, articles_blp.name)
     migrate.init_app(
         app,
         db,

@@ -178,7 +178,10 @@ def _append_revision(
     created_at: datetime,
     message: str | None = None,
     restored_from: int | None = None,
+    body_hash: str | None = None,
 ) -> Revision:
+    """Add revision ``number`` holding ``document`` (whose body is stored already when
+    ``body_hash`` names it) and audit it."""
     revision = Revision(
         article_id=article.id,
         number=number,
@@ -196,7 +199,7 @@ def _append_revision(
         section=document.section,
         keywords=list(document.keywords),
         language=document.language,
-        body_hash=store_body(document.body),
+        body_hash=body_hash or store_body(document.body),
     )
     db.session.add(revision)
     db.session.flush()
@@ -331,6 +334,9 @@ def _write_revision(
 ) -> Article:
     if document.slug != article.slug:
         _ensure_slug_free(document.slug, article.id)
+    # The body first: rendering a new one is the costliest step of a write, and
+    # on SQLite it then runs before the write lock is taken (cms.core.sqlite).
+    body_hash = store_body(document.body)
     number = article.head_number + 1
     now = utcnow()
     swap_state(
@@ -349,6 +355,7 @@ def _write_revision(
         created_at=now,
         message=message,
         restored_from=restored_from,
+        body_hash=body_hash,
     )
     return get_article(article.id)
 

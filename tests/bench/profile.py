@@ -3,9 +3,10 @@
 ``python -m tests.bench.profile [sqlite|postgresql] [TOP]`` prepares the same
 data as ``make bench`` (core and delivery), then calls the app's WSGI entry
 point directly, many times per hot path, and prints per path: microseconds per
-request, the SQL statements each one runs (counted with an engine event
+request (wall clock, and this process's CPU time: on a loaded machine the first grows, the
+second is what the work costs), the SQL statements each one runs (counted with an engine event
 listener) and the functions where the time went (cProfile, by own time and by
-cumulative time). No server, no client: what is left is the app's own cost.
+cumulative time; ``TOP`` 0 prints none). No server, no client: what is left is the app's own cost.
 """
 
 from __future__ import annotations
@@ -81,21 +82,24 @@ def measure(label: str, call: Callable, counter: StatementCounter, top: int) -> 
     counter.count, counter.statements = 0, []
     call()
     statements = list(counter.statements)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for _ in range(ROUNDS):
         call()
     per_request = (time.perf_counter() - began) / ROUNDS * 1e6
+    cpu_per_request = (time.process_time() - cpu) / ROUNDS * 1e6
+    print(
+        f"\n--- {label}: status {status}, {per_request:.0f} µs/request "
+        f"({cpu_per_request:.0f} µs of CPU), {len(statements)} SQL statements"
+    )
+    for statement in statements:
+        print(f"    SQL {statement}")
+    if not top:
+        return
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(ROUNDS // 4):
         call()
     profile.disable()
-    print(
-        f"\n--- {label}: status {status}, {per_request:.0f} µs/request, "
-        f"{len(statements)} SQL statements"
-    )
-    for statement in statements:
-        print(f"    SQL {statement}")
     for order in ("tottime", "cumulative"):
         text = io.StringIO()
         pstats.Stats(profile, stream=text).sort_stats(order).print_stats(top)
