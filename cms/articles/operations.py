@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
@@ -339,14 +340,14 @@ def _write_revision(
     body_hash = store_body(document.body)
     number = article.head_number + 1
     now = utcnow()
-    swap_state(
-        article,
-        head_number=number,
-        updated_at=now,
-        slug=document.slug,
-        section=document.section,
-    )
-    _append_revision(
+    values = {
+        "head_number": number,
+        "updated_at": now,
+        "slug": document.slug,
+        "section": document.section,
+    }
+    swap_state(article, **values)
+    revision = _append_revision(
         article,
         document,
         number=number,
@@ -357,7 +358,14 @@ def _write_revision(
         restored_from=restored_from,
         body_hash=body_hash,
     )
-    return get_article(article.id)
+    # The swap succeeded against the row as read, so the row is now that row
+    # with ``values`` and the next lock version: set them, rather than load the
+    # article again with its head, body and versions.
+    for name, value in {**values, "lock_version": article.lock_version + 1}.items():
+        set_committed_value(article, name, value)
+    set_committed_value(revision, "body", db.session.get(Body, body_hash))
+    set_committed_value(article, "head", revision)
+    return article
 
 
 def swap_state(article: Article, **values: Any) -> None:
