@@ -19,7 +19,7 @@ import flask_migrate
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
 from cms.core.extensions import db
-from tests.bench.load import run
+from tests.bench.load import Result, run
 from tests.conftest import make_test_app
 from tests.databases import scratch_postgres
 from tests.servers import gunicorn
@@ -65,17 +65,22 @@ def prepare(url: str) -> tuple[str, list[tuple[int, str]]]:
     return result
 
 
+def read(base_url: str, path: str, headers: dict[str, str] | None = None) -> Result:
+    """GET ``path`` from :data:`CONNECTIONS` clients for :data:`SECONDS`; return the totals."""
+    return run(
+        base_url,
+        lambda i, s: ("GET", path, None, headers or {}),
+        threads=CONNECTIONS,
+        seconds=SECONDS,
+    )
+
+
 def bench(label: str, url: str) -> dict[str, float]:
     """Print the figures on the database at ``url``; return the hot-path rows."""
     token, articles = prepare(url)
     auth = {"Authorization": f"Bearer {token}"}
     with gunicorn("tests.bench.bare:app") as bare, gunicorn(env={"CMS_DATABASE_URL": url}) as cms:
-        read_base = run(
-            bare.base_url,
-            lambda i, s: ("GET", "/article", None, {}),
-            threads=CONNECTIONS,
-            seconds=SECONDS,
-        )
+        read_base = read(bare.base_url, "/article")
         reads = run(
             cms.base_url,
             lambda i, s: ("GET", f"/api/v1/articles/{articles[i % WRITERS][0]}", None, auth),

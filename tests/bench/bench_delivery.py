@@ -23,7 +23,7 @@ from cms.core.extensions import db
 from cms.delivery import access, feeds, queries, representations
 from cms.delivery import operations as delivery_ops
 from cms.workflow import operations as workflow_ops
-from tests.bench.bench_core import BODY, CONNECTIONS, SECONDS, databases
+from tests.bench.bench_core import BODY, CONNECTIONS, SECONDS, databases, read
 from tests.bench.load import run
 from tests.conftest import make_test_app
 from tests.servers import gunicorn
@@ -116,28 +116,13 @@ def bench(label: str, url: str) -> dict[str, float]:
             article_id = int(path.rsplit("/", 1)[1])
             return method, path, body, {**headers, "If-None-Match": etags[article_id]}
 
-        base = run(
-            bare.base_url,
-            lambda i, s: ("GET", "/article", None, {}),
-            threads=CONNECTIONS,
-            seconds=SECONDS,
-        )
-        floor = run(
-            cms.base_url,
-            lambda i, s: ("GET", "/healthz", None, {}),
-            threads=CONNECTIONS,
-            seconds=SECONDS,
-        )
+        base = read(bare.base_url, "/article")
+        floor = read(cms.base_url, "/healthz")
         reads = run(cms.base_url, article, threads=CONNECTIONS, seconds=SECONDS)
         not_modified = run(
             cms.base_url, revalidation, threads=CONNECTIONS, seconds=SECONDS, expect=(304,)
         )
-        feed = run(
-            cms.base_url,
-            lambda i, s: ("GET", f"/content/v1/feeds/atom?limit={FEED_ITEMS}", None, auth),
-            threads=CONNECTIONS,
-            seconds=SECONDS,
-        )
+        feed = read(cms.base_url, f"/content/v1/feeds/atom?limit={FEED_ITEMS}", auth)
     rendered = render_rate(url, key)
 
     print(f"\n== partner content API on {label} (gunicorn, 2 workers, {CONNECTIONS} clients)")
