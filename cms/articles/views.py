@@ -52,7 +52,7 @@ blp.before_request(require_json_body)
 ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
 _article_schema = ArticleSchema()
 #: Largest rendered article kept in the per-process cache of renderings, in bytes.
-RENDERED_MAX = 256 * 1024
+RENDERED_MAX = 64 * 1024
 RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
 
 
