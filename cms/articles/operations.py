@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Integer, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from cms.core.database import changed_rows
 from cms.core.errors import Conflict, MergeConflict, NotFound, PreconditionFailed
 from cms.core.extensions import db
 from cms.core.http import stale_precondition, strong_match
+from cms.core.pagination import SortKey, keyset_page
 from cms.core.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,107 @@ def revisions_query(article: Article) -> Select:
     return (
         select(Revision).where(Revision.article_id == article.id).order_by(Revision.number.desc())
     )
+
+
+#: The keyset order of revision lists: newest first (numbers are unique per article).
+REVISION_ORDER = (SortKey(Revision.number),)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionListing:
+    """A revision in a list; with a phrase searched for, how often it occurs before and after."""
+
+    revision: Revision
+    #: ``{"before": n, "after": m}`` with ``contains``; else ``None``.
+    occurrences: dict[str, int] | None = None
+
+
+def revision_page(
+    article: Article, *, limit: int, cursor: str | None, contains: str | None = None
+) -> dict:
+    """Return a page of the article's revisions, newest first: ``{"items", "next_cursor"}``.
+
+    With ``contains`` (the pickaxe), only the revisions that changed how many
+    times the phrase occurs in the headline, deck and body Markdown together,
+    each with the count before and after it. The search is case-sensitive and
+    literal (no wildcards), occurrences do not overlap, and the counting runs in
+    the database once per distinct body: no body text is read here. Raises
+    :class:`ValidationFailed` for a cursor the list did not give out.
+    """
+    if contains is None:
+        page = keyset_page(
+            revisions_query(article),
+            REVISION_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="revisions",
+        )
+        return {**page, "items": [RevisionListing(r) for r in page["items"]]}
+    page = keyset_page(
+        _pickaxe_query(article, contains),
+        REVISION_ORDER,
+        limit=limit,
+        cursor=cursor,
+        list_name="revisions",
+    )
+    items = [
+        RevisionListing(revision, {"before": before, "after": after})
+        for revision, before, after in page["items"]
+    ]
+    return {**page, "items": items}
+
+
+def _pickaxe_query(article: Article, phrase: str) -> Select:
+    """Return ``(revision, before, after)`` for the revisions that changed ``phrase``'s count."""
+    octets = db.session.get_bind().dialect.name == "postgresql"
+    bodies_used = (
+        select(Revision.body_hash).where(Revision.article_id == article.id).distinct().subquery()
+    )
+    # Materialised: the count is computed once per distinct body, not once per revision.
+    body_counts = (
+        select(Body.hash, _occurrences(Body.markdown, phrase, octets=octets).label("count"))
+        .join(bodies_used, bodies_used.c.body_hash == Body.hash)
+        .cte("body_counts")
+        .prefix_with("MATERIALIZED")
+    )
+    per_revision = (
+        select(
+            Revision.id.label("id"),
+            Revision.number.label("number"),
+            (
+                body_counts.c.count
+                + _occurrences(Revision.headline, phrase, octets=octets)
+                + _occurrences(func.coalesce(Revision.deck, ""), phrase, octets=octets)
+            ).label("count"),
+        )
+        .join(body_counts, body_counts.c.hash == Revision.body_hash)
+        .where(Revision.article_id == article.id)
+        .subquery("per_revision")
+    )
+    counts = select(
+        per_revision.c.id,
+        func.lag(per_revision.c.count, 1, 0).over(order_by=per_revision.c.number).label("before"),
+        per_revision.c.count.label("after"),
+    ).subquery("counts")
+    return (
+        select(Revision, counts.c.before, counts.c.after)
+        .join(counts, counts.c.id == Revision.id)
+        .where(counts.c.before != counts.c.after)
+    )
+
+
+def _occurrences(text: Any, phrase: str, *, octets: bool) -> Any:
+    """Return SQL counting the non-overlapping occurrences of ``phrase`` in ``text``.
+
+    What ``replace`` removes, divided by the phrase's length: literal, so ``%``
+    and ``_`` are plain characters. PostgreSQL measures bytes (``octet_length``
+    reads a stored value's size without decompressing it), SQLite characters.
+    """
+    length = func.octet_length if octets else func.length
+    size = len(phrase.encode()) if octets else len(phrase)
+    removed = length(text, type_=Integer) - length(func.replace(text, phrase, ""), type_=Integer)
+    # Both operands are integers, so ``/`` divides as integers on both databases.
+    return removed.self_group().op("/", return_type=Integer)(size)
 
 
 def store_body(markdown: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
+from sqlalchemy.orm import QueryableAttribute
 
 from cms.core.errors import ValidationFailed
 from cms.core.extensions import db
@@ -99,7 +100,7 @@ def cursor_page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
 class SortKey:
     """One column of a keyset order: the expression and its direction."""
 
-    expression: ColumnElement[Any]
+    expression: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = True
 
 
@@ -109,22 +110,30 @@ def keyset_page(
     """Run ``statement`` for the page after ``cursor`` and return ``{"items", "next_cursor"}``.
 
     ``order`` must end in a unique key (usually the id) and its expressions must
-    never be NULL. Each page is one indexed range scan whatever its depth: the
-    cursor carries the sort values of the last item shown, not an offset.
-    Raises :class:`ValidationFailed` for a cursor that ``list_name`` did not give out.
+    never be NULL; it replaces any order ``statement`` has. Each page is one
+    indexed range scan whatever its depth: the cursor carries the sort values of
+    the last item shown, not an offset. An item is the statement's one entity or
+    column, or a tuple of its several. Raises :class:`ValidationFailed` for a
+    cursor that ``list_name`` did not give out.
     """
     limit = min(limit, current_app.config["CMS_PAGE_SIZE_MAX"])
+    width = len(statement.column_descriptions)
     if cursor is not None:
         statement = statement.where(_after(order, decode_cursor(list_name, cursor, len(order))))
-    statement = statement.add_columns(*(key.expression for key in order)).order_by(
-        *(key.expression.desc() if key.descending else key.expression.asc() for key in order)
+    statement = (
+        statement.add_columns(*(key.expression for key in order))
+        .order_by(None)
+        .order_by(
+            *(key.expression.desc() if key.descending else key.expression.asc() for key in order)
+        )
     )
     rows = db.session.execute(statement.limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor(list_name, tuple(page[-1])[-len(order) :])
-    return {"items": [row[0] for row in page], "next_cursor": next_cursor}
+        next_cursor = encode_cursor(list_name, tuple(page[-1])[width:])
+    items = [row[0] if width == 1 else tuple(row[:width]) for row in page]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def _after(order: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:

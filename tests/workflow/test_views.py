@@ -311,7 +311,7 @@ def test_history_lists_every_action_newest_first(client, reporter, editor, staff
     assert items[1]["revision"] == 1
     assert items[1]["details"]["kind"] == "first"
     assert datetime.fromisoformat(items[0]["at"]).utcoffset() is not None
-    assert history.json["pagination"]["total"] == 5
+    assert history.json["next_cursor"] is None
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
@@ -324,7 +324,7 @@ def test_history_cannot_be_changed_through_the_api(client, reporter, staff, meth
     )
 
     assert response.status_code == 405
-    assert client.get(url, headers=staff["admin"]).json["pagination"]["total"] == 1
+    assert len(client.get(url, headers=staff["admin"]).json["items"]) == 1
 
 
 def test_a_refused_action_changes_nothing(client, reporter, editor, staff):
