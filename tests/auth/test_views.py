@@ -6,6 +6,7 @@ import pytest
 
 from cms.core.extensions import db
 from tests import factories
+from tests.paging import walk
 
 
 def test_login_returns_a_bearer_token_that_authenticates(client, reporter):
@@ -157,3 +158,23 @@ def test_an_admin_may_step_down_while_another_stays(client, admin, change):
 
     assert changed.status_code == 200
     assert changed.json.items() >= change.items()
+
+
+def test_users_page_by_name_each_once_while_users_are_added(client, admin):
+    for name in ("Mia", "Bo", "Lu", "Bo", "Zed"):
+        factories.user(name=name)
+    names = iter(["Aaron", "Nina", "Ziggy", "Bo"])  # before, between and after the cursor
+    everyone = client.get("/api/v1/users", headers=factories.auth(admin)).json["items"]
+    expected = [user["id"] for user in everyone]
+
+    listed = walk(
+        client,
+        "/api/v1/users",
+        factories.auth(admin),
+        limit=2,
+        between=lambda: factories.user(name=next(names, "Zz")),
+    )
+
+    assert len(listed) == len(set(listed))
+    assert [i for i in listed if i in expected] == expected
+    assert [u["name"] for u in everyone][:3] == ["Ada Admin", "Bo", "Bo"]

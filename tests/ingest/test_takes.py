@@ -221,12 +221,15 @@ def test_takes_come_five_to_a_page_each_diffed_against_the_one_before(client, re
     path = f"/api/v1/articles/{article_id}/takes"
 
     first = client.get(path, headers=factories.auth(editor)).json
+    _ingest(client, reporter, TAKE_1.replace("9:15 a.m.", "8:00 a.m.") + "\nTake 7.\n")
     second = client.get(
         path, query_string={"cursor": first["next_cursor"]}, headers=factories.auth(editor)
     ).json
     too_many = client.get(f"{path}?limit=6", headers=factories.auth(editor))
 
-    assert [len(first["items"]), len(second["items"])] == [5, 2]
+    assert [len(first["items"]), len(second["items"])] == [5, 3]
+    listed = [take["id"] for take in first["items"] + second["items"]]
+    assert listed == sorted(set(listed))  # oldest first, each once, the new take last
     assert second["next_cursor"] is None
     assert first["items"][0]["diff"] is None
     assert second["items"][0]["summary"] == "body +1 \N{MINUS SIGN}1 words in 1 paragraph"
