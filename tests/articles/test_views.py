@@ -385,14 +385,23 @@ def test_revisions_page_by_cursor_each_once_while_revisions_are_added(client, re
 
 @pytest.mark.parametrize(
     "cursor",
-    ["forged", "e30", encode_cursor("users", ["Ada", 1]), encode_cursor("revisions", [1, 2])],
+    [
+        "forged",
+        "e30",
+        encode_cursor("users", ["Ada", 1]),
+        encode_cursor("revisions", [1, 2]),
+        encode_cursor("revisions", ["3"]),
+        encode_cursor("revisions", [2**40]),
+        encode_cursor("revisions", [1.5]),
+    ],
 )
-def test_a_cursor_the_list_did_not_give_out_is_422(client, reporter, cursor):
+@pytest.mark.parametrize("contains", [None, "Cranes"])
+def test_a_cursor_the_list_did_not_give_out_is_422(client, reporter, cursor, contains):
     article = factories.article(reporter)
 
     response = client.get(
         f"/api/v1/articles/{article.id}/revisions",
-        query_string={"cursor": cursor},
+        query_string={"cursor": cursor, **({"contains": contains} if contains else {})},
         headers=factories.auth(reporter),
     )
 

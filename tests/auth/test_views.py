@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cms.core.extensions import db
+from cms.core.pagination import encode_cursor
 from tests import factories
 from tests.paging import walk
 
@@ -178,3 +179,15 @@ def test_users_page_by_name_each_once_while_users_are_added(client, admin):
     assert len(listed) == len(set(listed))
     assert [i for i in listed if i in expected] == expected
     assert [u["name"] for u in everyone][:3] == ["Ada Admin", "Bo", "Bo"]
+
+
+@pytest.mark.parametrize(
+    "values", [["\x00", 1], ["\ud800", 1], [1, 1], ["Ada", "1"], ["Ada", 2**31]], ids=repr
+)
+def test_a_forged_user_cursor_is_422_never_a_database_error(client, admin, values):
+    cursor = encode_cursor("users", values)
+
+    response = client.get(f"/api/v1/users?cursor={cursor}", headers=factories.auth(admin))
+
+    assert response.status_code == 422
+    assert response.json["errors"]["query"]["cursor"] == ["Not a cursor this list gave out."]
