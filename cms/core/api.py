@@ -6,10 +6,11 @@ import http
 from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from apispec import APISpec, BasePlugin
-from flask import current_app, request
+from flask.globals import request_ctx
 from flask_smorest import Api
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
@@ -91,8 +92,9 @@ class ProblemApi(Api):
         """Bind to ``app``; the first ``ProblemApi`` also installs the query-parameter check."""
         super().init_app(app, spec_kwargs=spec_kwargs)
         if QUERY_PARAMETERS not in app.extensions:
-            app.extensions[QUERY_PARAMETERS] = {}
-            app.before_request(refuse_undeclared_query_parameters)
+            table: dict[tuple[str, str], DeclaredQuery] = {}
+            app.extensions[QUERY_PARAMETERS] = table
+            app.before_request(partial(refuse_undeclared_query_parameters, table))
 
     def register_blueprint(self, blp, *, parameters=None, **options):
         """Register ``blp`` and record the query parameters each of its operations declares."""
@@ -179,18 +181,20 @@ def _is_repeatable(field: ma_fields.Field) -> bool:
     return isinstance(field, ma_fields.List | ma_fields.Tuple)
 
 
-def refuse_undeclared_query_parameters() -> None:
+def refuse_undeclared_query_parameters(table: Mapping[tuple[str, str], DeclaredQuery]) -> None:
     """Refuse a query parameter the matched operation does not declare, or a repeated one.
 
-    Runs before every request; costs a dict lookup when there is a query string
-    and nothing when there is none. Endpoints outside the APIs (``/healthz``,
-    the API documents) are not checked. Raises :class:`UnknownQueryParameter`.
+    Runs before every request, with the app's ``table``; costs a dict lookup
+    when there is a query string and next to nothing when there is none.
+    Endpoints outside the APIs (``/healthz``, the API documents) are not
+    checked. Raises :class:`UnknownQueryParameter`.
     """
-    args = request.args
+    current = request_ctx.request  # one context lookup, not one per attribute
+    args = current.args
     if not args:
         return
-    method = "GET" if request.method == "HEAD" else request.method
-    declared = current_app.extensions[QUERY_PARAMETERS].get((request.endpoint, method))
+    method = "GET" if current.method == "HEAD" else current.method
+    declared = table.get((current.endpoint or "", method))
     if declared is None:
         return
     errors: dict[str, list[str]] = {}
