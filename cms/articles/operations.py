@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -35,10 +35,12 @@ from cms.articles.rendering import check_markup, render_markdown
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
+from cms.core.cache import app_cache
 from cms.core.database import changed_rows
 from cms.core.errors import Conflict, MergeConflict, NotFound, PreconditionFailed
 from cms.core.extensions import db
 from cms.core.http import stale_precondition, strong_match
+from cms.core.pagination import SortKey, decode_keys, encode_cursor, keyset_page, page_size
 from cms.core.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,130 @@ def revisions_query(article: Article) -> Select:
     return (
         select(Revision).where(Revision.article_id == article.id).order_by(Revision.number.desc())
     )
+
+
+#: The keyset order of revision lists: newest first (numbers are unique per article).
+REVISION_ORDER = (SortKey(Revision.number),)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionListing:
+    """A revision in a list; with a phrase searched for, how often it occurs before and after."""
+
+    revision: Revision
+    #: ``{"before": n, "after": m}`` with ``contains``; else ``None``.
+    occurrences: dict[str, int] | None = None
+
+
+def revision_page(
+    article: Article, *, limit: int, cursor: str | None, contains: str | None = None
+) -> dict:
+    """Return a page of the article's revisions, newest first: ``{"items", "next_cursor"}``.
+
+    With ``contains`` (the pickaxe), only the revisions that changed how many
+    times the phrase occurs in the headline, deck and body Markdown together,
+    each with the count before and after it. The search is case-sensitive and
+    literal (no wildcards), occurrences do not overlap, and the counting runs in
+    the database once per distinct body (see :func:`occurrence_changes`): no
+    body text is read here. Raises
+    :class:`ValidationFailed` for a cursor the list did not give out.
+    """
+    if contains is None:
+        listed = keyset_page(
+            revisions_query(article),
+            REVISION_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="revisions",
+        )
+        return {**listed, "items": [RevisionListing(r) for r in listed["items"]]}
+    found = occurrence_changes(article, contains)
+    if cursor is not None:
+        [position] = decode_keys("revisions", cursor, REVISION_ORDER)
+        found = [change for change in found if change[0] < position]
+    limit = page_size(limit)
+    page = found[:limit]
+    numbers = [number for number, _before, _after in page]
+    revisions = {
+        revision.number: revision
+        for revision in db.session.scalars(
+            revisions_query(article).where(Revision.number.in_(numbers))
+        )
+    }
+    return {
+        "items": [
+            RevisionListing(revisions[number], {"before": before, "after": after})
+            for number, before, after in page
+        ],
+        "next_cursor": encode_cursor("revisions", [page[-1][0]]) if len(found) > limit else None,
+    }
+
+
+#: Occurrence counts kept per process, by (phrase, body hash): a body never changes, so
+#: neither does its count. Paging through the pickaxe's matches counts each body once.
+PHRASE_COUNTS_CACHED = 50_000
+
+
+def occurrence_changes(article: Article, phrase: str) -> list[tuple[int, int, int]]:
+    """Return ``(number, before, after)`` for each revision that changed ``phrase``'s count.
+
+    Newest first. Per revision, its body and the count in its headline and deck;
+    then the count in each distinct body of the story not counted before
+    (computed in the database, once per body, and kept: bodies are immutable).
+    The comparison runs here, over integers. Deliberately not one statement
+    joining the two: the planner has no estimate for a per-body aggregate and
+    can pick a quadratic join.
+    """
+    octets = db.session.get_bind().dialect.name == "postgresql"
+    per_revision = db.session.execute(
+        select(
+            Revision.number,
+            Revision.body_hash,
+            _occurrences(Revision.headline, phrase, octets=octets)
+            + _occurrences(func.coalesce(Revision.deck, ""), phrase, octets=octets),
+        )
+        .where(Revision.article_id == article.id)
+        .order_by(Revision.number)
+    ).all()
+    cache = app_cache("articles.phrase-counts", PHRASE_COUNTS_CACHED)
+    body_counts: dict[str, int] = {}
+    for _number, body_hash, _metadata in per_revision:
+        if body_hash not in body_counts:
+            body_counts[body_hash] = cache.get((phrase, body_hash))
+    missing = [body_hash for body_hash, count in body_counts.items() if count is None]
+    if missing:
+        bodies = Body.hash.in_(
+            missing
+            if len(missing) < len(body_counts)
+            else select(Revision.body_hash).where(Revision.article_id == article.id)
+        )
+        counted = select(Body.hash, _occurrences(Body.markdown, phrase, octets=octets))
+        for body_hash, count in db.session.execute(counted.where(bodies)):
+            body_counts[body_hash] = count
+            cache.put((phrase, body_hash), count)
+    changes = []
+    before = 0
+    for number, body_hash, metadata_count in per_revision:
+        after = body_counts[body_hash] + metadata_count
+        if after != before:
+            changes.append((number, before, after))
+        before = after
+    changes.reverse()
+    return changes
+
+
+def _occurrences(text: Any, phrase: str, *, octets: bool) -> Any:
+    """Return SQL counting the non-overlapping occurrences of ``phrase`` in ``text``.
+
+    What ``replace`` removes, divided by the phrase's length: literal, so ``%``
+    and ``_`` are plain characters. PostgreSQL measures bytes (``octet_length``
+    reads a stored value's size without decompressing it), SQLite characters.
+    """
+    length = func.octet_length if octets else func.length
+    size = len(phrase.encode()) if octets else len(phrase)
+    removed = length(text, type_=Integer) - length(func.replace(text, phrase, ""), type_=Integer)
+    # Both operands are integers, so ``/`` divides as integers on both databases.
+    return removed.self_group().op("/", return_type=Integer)(size)
 
 
 def store_body(markdown: str) -> str:

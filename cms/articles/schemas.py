@@ -26,6 +26,7 @@ from cms.articles.operations import MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
 from cms.auth.schemas import UserRefSchema
 from cms.core.fields import ISODate, Text, VisibleText, fields_at
+from cms.core.pagination import CursorArgsSchema
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
@@ -253,6 +254,52 @@ class RevisionSummarySchema(Schema):
 
 class RevisionSchema(RevisionSummarySchema, DocumentSchema):
     """One revision in full: who, when, why and the whole document."""
+
+
+#: Longest phrase the pickaxe (``revisions?contains=``) looks for, in characters.
+PHRASE_MAX = 200
+
+
+class RevisionListArgsSchema(CursorArgsSchema):
+    """A page of revisions; with ``contains``, only those that changed the phrase's count."""
+
+    contains = VisibleText(
+        maximum=PHRASE_MAX,
+        multiline=True,
+        metadata={
+            "description": "The pickaxe: list only the revisions that changed how many times "
+            "this phrase occurs in the headline, deck and body Markdown (case-sensitive, "
+            f"literal, 1 to {PHRASE_MAX} characters)."
+        },
+    )
+
+
+class OccurrencesSchema(Schema):
+    """How many times the phrase occurs in the revision before, and in this one."""
+
+    before = fields.Integer(
+        metadata={"description": "In the previous revision (0 before the first)."}
+    )
+    after = fields.Integer(metadata={"description": "In this revision."})
+
+
+class _RevisionListingFields(Schema):
+    class Meta:
+        include = fields_at("revision", RevisionSummarySchema)
+
+
+class RevisionListingSchema(_RevisionListingFields):
+    """A revision in the list (an ``operations.RevisionListing``)."""
+
+    occurrences = fields.Nested(
+        OccurrencesSchema, metadata={"description": "Only with `contains`."}
+    )
+
+    @post_dump
+    def _without_absent_occurrences(self, data: dict, **kwargs) -> dict:
+        if data.get("occurrences") is None:
+            data.pop("occurrences", None)
+        return data
 
 
 REVISION_REFERENCE = r"^(?:[1-9][0-9]{0,9}|head|approved|published)$"

@@ -23,8 +23,9 @@ from cms.articles.schemas import (
     DiffSchema,
     MergeArgsSchema,
     RestoreSchema,
+    RevisionListArgsSchema,
+    RevisionListingSchema,
     RevisionSchema,
-    RevisionSummarySchema,
 )
 from cms.auth.guards import auth_required, current_user
 from cms.core.cache import app_cache
@@ -38,7 +39,7 @@ from cms.core.http import (
     require_json_body,
     with_etag,
 )
-from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.pagination import PageArgsSchema, cursor_page_schema, page_schema, paginate
 from cms.core.routing import ID
 
 blp = Blueprint(
@@ -53,7 +54,7 @@ ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
 _article_schema = ArticleSchema()
 #: Largest rendered article kept in the per-process cache of renderings, in bytes.
 RENDERED_MAX = 64 * 1024
-RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
+RevisionPageSchema = cursor_page_schema(RevisionListingSchema, "RevisionPage")
 
 
 def article_view(article: Article, merge: MergeInfo | None = None) -> ArticleView:
@@ -152,12 +153,18 @@ class ArticleItem(MethodView):
 @blp.route(f"/<{ID}:article_id>/revisions")
 class Revisions(MethodView):
     @auth_required()
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(RevisionListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, RevisionPageSchema)
-    def get(self, article_id, page, per_page):
-        """The article's revisions, newest first, each with what it changed."""
+    def get(self, article_id, limit, cursor, contains=None):
+        """The article's revisions, newest first, each with what it changed.
+
+        `?contains=PHRASE` (the pickaxe) lists only the revisions that changed how
+        many times the phrase occurs in the headline, deck and body Markdown, each
+        with the count before and after: when a sentence appeared, who removed it.
+        Case-sensitive and literal; pages like the plain list.
+        """
         article = operations.get_article(article_id)
-        return paginate(operations.revisions_query(article), page, per_page)
+        return operations.revision_page(article, limit=limit, cursor=cursor, contains=contains)
 
 
 @blp.route(f"/<{ID}:article_id>/revisions/<{ID}:number>")

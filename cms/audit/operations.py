@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import User
 from cms.core.extensions import db
+from cms.core.pagination import SortKey
 from cms.core.types import utcnow
 
 
@@ -38,6 +39,10 @@ def record_audit(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+#: The keyset order of an article's history: newest first (``ix_audit_entries_article_id_id``).
+HISTORY_ORDER = (SortKey(AuditEntry.id),)
 
 
 def history_query(article_id: int) -> Select:

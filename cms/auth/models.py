@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms.core.extensions import Model
@@ -29,6 +29,8 @@ class User(Model):
     """A person who works in the newsroom."""
 
     __tablename__ = "users"
+    #: The user list's keyset order (name, then id).
+    __table_args__ = (Index("ix_users_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Login name, stored lower-cased; unique.

@@ -19,7 +19,7 @@ from cms.auth.schemas import (
     UserUpdateSchema,
 )
 from cms.core.http import require_json_body
-from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.pagination import CursorArgsSchema, SortKey, cursor_page_schema, keyset_page
 from cms.core.routing import ID
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens.")
@@ -29,7 +29,9 @@ users_blp = Blueprint(
 )
 users_blp.before_request(require_json_body)
 
-UserPageSchema = page_schema(UserSchema, "UserPage")
+UserPageSchema = cursor_page_schema(UserSchema, "UserPage")
+#: Users are listed by name (the id breaks ties), on index ``ix_users_name_id``.
+USER_ORDER = (SortKey(User.name, descending=False), SortKey(User.id, descending=False))
 
 
 def throttle_logins(limiter: Limiter, *, per_account: str, per_address: str) -> None:
@@ -101,11 +103,11 @@ class Me(MethodView):
 @users_blp.route("")
 class Users(MethodView):
     @auth_required(Role.ADMIN)
-    @users_blp.arguments(PageArgsSchema, location="query")
+    @users_blp.arguments(CursorArgsSchema, location="query", as_kwargs=True)
     @users_blp.response(200, UserPageSchema)
-    def get(self, page_args):
+    def get(self, limit, cursor):
         """List users, by name."""
-        return paginate(select(User).order_by(User.name, User.id), **page_args)
+        return keyset_page(select(User), USER_ORDER, limit=limit, cursor=cursor, list_name="users")
 
     @auth_required(Role.ADMIN)
     @users_blp.arguments(UserCreateSchema)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import http
+from collections.abc import Iterable, Mapping
 from copy import deepcopy
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from apispec import APISpec, BasePlugin
+from flask.globals import request_ctx
 from flask_smorest import Api
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
 
-from cms.core.errors import PROBLEM_MEDIA_TYPE, ProblemSchema, problem_response
+from cms.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    ProblemSchema,
+    UnknownQueryParameter,
+    problem_response,
+)
 
 #: Name of the problem schema in the OpenAPI documents' ``components.schemas``.
 PROBLEM_SCHEMA_NAME = "Problem"
@@ -44,6 +55,8 @@ class ProblemPlugin(BasePlugin):
                 _document(responses, http.HTTPStatus.UNAUTHORIZED)
             if "{" in (path or ""):  # a path naming something that may not exist
                 _document(responses, http.HTTPStatus.NOT_FOUND)
+            # Every operation refuses query parameters it does not declare.
+            _document(responses, http.HTTPStatus.BAD_REQUEST)
             for status, response in responses.items():
                 if _is_error(status) and isinstance(response, dict):
                     response["content"] = problem_content(self.spec)
@@ -75,6 +88,27 @@ class ProblemApi(Api):
         spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ProblemPlugin()]
         super().__init__(*args, spec_kwargs=spec_kwargs, **kwargs)
 
+    def init_app(self, app, *, spec_kwargs=None):
+        """Bind to ``app``; the first ``ProblemApi`` also installs the query-parameter check."""
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        if QUERY_PARAMETERS not in app.extensions:
+            table: dict[tuple[str, str], DeclaredQuery] = {}
+            app.extensions[QUERY_PARAMETERS] = table
+            app.before_request(partial(refuse_undeclared_query_parameters, table))
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Register ``blp`` and record the query parameters each of its operations declares."""
+        super().register_blueprint(blp, parameters=parameters, **options)
+        table = self._app.extensions[QUERY_PARAMETERS]
+        name = options.get("name", blp.name)
+        for endpoint, docs in blp._docs.items():
+            route_parameters = [*(parameters or ()), *(docs.get("parameters") or ())]
+            for method, operation in docs.items():
+                if method != "parameters":
+                    table[(f"{name}.{endpoint}", method.upper())] = declared_query(
+                        operation, route_parameters
+                    )
+
     def _register_responses(self) -> None:
         """Register a response per status (problem details for errors) and ``default``."""
         self.spec.components.schema(PROBLEM_SCHEMA_NAME, schema=self.ERROR_SCHEMA)
@@ -92,3 +126,87 @@ class ProblemApi(Api):
     def handle_http_exception(self, error):
         """Render any HTTP error (including 405's ``Allow``) as problem details."""
         return problem_response(error)
+
+
+#: ``app.extensions`` key of the table (endpoint, method) → :class:`DeclaredQuery`.
+QUERY_PARAMETERS = "cms.query_parameters"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredQuery:
+    """The query parameters one operation declares."""
+
+    #: Every name it reads.
+    names: frozenset[str]
+    #: The names that may be given more than once (list arguments).
+    repeatable: frozenset[str]
+
+
+def declared_query(operation: Mapping[str, Any], route_parameters: Iterable[Any]) -> DeclaredQuery:
+    """Return the query parameters of one operation as flask-smorest recorded its docs.
+
+    They come from its ``@arguments`` schemas in the query, and from parameters
+    documented by hand (``@doc(parameters=...)`` or on the route) ``in: query``.
+    """
+    names: set[str] = set()
+    repeatable: set[str] = set()
+    for argument in operation.get("arguments", {}).get("parameters", ()):
+        if argument.get("in") != "query":
+            continue
+        schema = argument["schema"]
+        if isinstance(schema, type):
+            schema = schema()
+        if not isinstance(schema, Schema):  # a raw OpenAPI schema: its properties
+            names.update(schema.get("properties", {}))
+            continue
+        for field_name, field in schema.fields.items():
+            if field.dump_only:
+                continue
+            name = field.data_key or field_name
+            names.add(name)
+            if _is_repeatable(field):
+                repeatable.add(name)
+    manual = operation.get("manual_doc", {}).get("parameters", ())
+    for parameter in [*manual, *route_parameters]:
+        if isinstance(parameter, Mapping) and parameter.get("in") == "query":
+            names.add(parameter["name"])
+    return DeclaredQuery(frozenset(names), frozenset(repeatable))
+
+
+def _is_repeatable(field: ma_fields.Field) -> bool:
+    """Whether webargs reads every value of ``field`` from a query string (its rule)."""
+    is_multiple = getattr(field, "is_multiple", None)
+    if is_multiple is not None:
+        return bool(is_multiple)
+    return isinstance(field, ma_fields.List | ma_fields.Tuple)
+
+
+def refuse_undeclared_query_parameters(table: Mapping[tuple[str, str], DeclaredQuery]) -> None:
+    """Refuse a query parameter the matched operation does not declare, or a repeated one.
+
+    Runs before every request, with the app's ``table``; costs a dict lookup
+    when there is a query string and next to nothing when there is none.
+    Endpoints outside the APIs (``/healthz``, the API documents) are not
+    checked. Raises :class:`UnknownQueryParameter`.
+    """
+    current = request_ctx.request  # one context lookup, not one per attribute
+    args = current.args
+    if not args:
+        return
+    method = "GET" if current.method == "HEAD" else current.method
+    declared = table.get((current.endpoint or "", method))
+    if declared is None:
+        return
+    errors: dict[str, list[str]] = {}
+    for name, values in args.lists():
+        if name not in declared.names:
+            errors[name] = ["Unknown parameter."]
+        elif len(values) > 1 and name not in declared.repeatable:
+            errors[name] = ["Given more than once; give it once."]
+    if errors:
+        listed = ", ".join(sorted(errors))
+        expected = ", ".join(sorted(declared.names)) or "none"
+        raise UnknownQueryParameter(
+            f"Unknown or repeated query parameters: {listed}. This operation takes: {expected}.",
+            errors={"query": errors},
+        )

@@ -85,6 +85,15 @@ class MalformedJSON(BadRequest):
     slug = "malformed-json"
 
 
+class UnknownQueryParameter(BadRequest):
+    """A query parameter the endpoint does not declare, or one given more than once.
+
+    ``errors`` maps ``query`` → parameter → messages, like a validation error.
+    """
+
+    slug = "unknown-query-parameter"
+
+
 class Unauthorized(Problem):
     code = 401
     slug = "unauthenticated"

@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import Schema, fields, validate
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, literal, or_, tuple_
+from sqlalchemy.orm import QueryableAttribute
 
 from cms.core.errors import ValidationFailed
 from cms.core.extensions import db
@@ -99,7 +100,7 @@ def cursor_page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
 class SortKey:
     """One column of a keyset order: the expression and its direction."""
 
-    expression: ColumnElement[Any]
+    expression: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = True
 
 
@@ -109,22 +110,35 @@ def keyset_page(
     """Run ``statement`` for the page after ``cursor`` and return ``{"items", "next_cursor"}``.
 
     ``order`` must end in a unique key (usually the id) and its expressions must
-    never be NULL. Each page is one indexed range scan whatever its depth: the
-    cursor carries the sort values of the last item shown, not an offset.
-    Raises :class:`ValidationFailed` for a cursor that ``list_name`` did not give out.
+    never be NULL; it replaces any order ``statement`` has. Each page is one
+    indexed range scan whatever its depth: the cursor carries the sort values of
+    the last item shown, not an offset. An item is the statement's one entity or
+    column, or a tuple of its several. Raises :class:`ValidationFailed` for a
+    cursor that ``list_name`` did not give out.
     """
-    limit = min(limit, current_app.config["CMS_PAGE_SIZE_MAX"])
+    limit = page_size(limit)
+    width = len(statement.column_descriptions)
     if cursor is not None:
-        statement = statement.where(_after(order, decode_cursor(list_name, cursor, len(order))))
-    statement = statement.add_columns(*(key.expression for key in order)).order_by(
-        *(key.expression.desc() if key.descending else key.expression.asc() for key in order)
+        statement = statement.where(_after(order, decode_keys(list_name, cursor, order)))
+    statement = (
+        statement.add_columns(*(key.expression for key in order))
+        .order_by(None)
+        .order_by(
+            *(key.expression.desc() if key.descending else key.expression.asc() for key in order)
+        )
     )
     rows = db.session.execute(statement.limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor(list_name, tuple(page[-1])[-len(order) :])
-    return {"items": [row[0] for row in page], "next_cursor": next_cursor}
+        next_cursor = encode_cursor(list_name, tuple(page[-1])[width:])
+    items = [row[0] if width == 1 else tuple(row[:width]) for row in page]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def page_size(limit: int) -> int:
+    """Return ``limit`` within the operators' bound, ``CMS_PAGE_SIZE_MAX``."""
+    return min(limit, current_app.config["CMS_PAGE_SIZE_MAX"])
 
 
 def _after(order: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
@@ -153,6 +167,49 @@ def encode_cursor(list_name: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
+def decode_keys(list_name: str, cursor: str, order: Sequence[SortKey]) -> list[Any]:
+    """Return the sort values in ``cursor``, each checked to fit its key's column.
+
+    A value of the wrong type, an integer out of its column's range or text a
+    database cannot compare (NUL, a lone surrogate) would fail in the database;
+    such a cursor was not given out. Raises :class:`ValidationFailed`.
+    """
+    values = decode_cursor(list_name, cursor, len(order))
+    if not all(_fits(key.expression.type, v) for key, v in zip(order, values, strict=True)):
+        raise _not_given_out()
+    return values
+
+
+def _fits(column_type: Any, value: Any) -> bool:
+    try:
+        expected = column_type.python_type
+    except NotImplementedError:
+        return True
+    if expected is int:
+        bound = 2**63 if isinstance(column_type, BigInteger) else 2**31
+        return isinstance(value, int) and -bound <= value < bound
+    if isinstance(expected, type) and issubclass(expected, Enum):
+        return any(value == member.value for member in expected)
+    if expected is str:
+        return isinstance(value, str) and "\x00" not in value and _encodable(value)
+    return isinstance(value, expected)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_given_out() -> ValidationFailed:
+    return ValidationFailed(
+        "Not a cursor this list gave out.",
+        errors={"query": {"cursor": ["Not a cursor this list gave out."]}},
+    )
+
+
 def decode_cursor(list_name: str, cursor: str, width: int) -> list[Any]:
     """Return the ``width`` sort values in ``cursor``.
 
@@ -165,10 +222,7 @@ def decode_cursor(list_name: str, cursor: str, width: int) -> list[Any]:
             raise ValueError(cursor)
         return [_decode_value(value) for value in values]
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise ValidationFailed(
-            "Not a cursor this list gave out.",
-            errors={"query": {"cursor": ["Not a cursor this list gave out."]}},
-        ) from error
+        raise _not_given_out() from error
 
 
 def _encode_value(value: Any) -> Any:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from cms.core.database import changed_rows
 from cms.core.errors import Conflict, NotFound, ValidationFailed
 from cms.core.extensions import db
+from cms.core.pagination import SortKey
 from cms.core.types import utcnow
 from cms.delivery import webhooks
 from cms.delivery.access import forget_keys, key_digest
@@ -125,6 +126,12 @@ def find_partner(name_or_id: str) -> Partner:
 def partners_query() -> Select:
     """Return a ``select()`` of partners, by name."""
     return select(Partner).order_by(Partner.name, Partner.id)
+
+
+#: The keyset order of the partner list: by name (unique), the id for form's sake.
+PARTNER_ORDER = (SortKey(Partner.name, descending=False), SortKey(Partner.id, descending=False))
+#: The keyset order of a delivery log: newest first (index ``ix_deliveries_partner_id_id``).
+DELIVERY_ORDER = (SortKey(Delivery.id),)
 
 
 #: What :func:`update_partner` may change.

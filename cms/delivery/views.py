@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from cms.auth.guards import auth_required
 from cms.auth.models import Role
 from cms.core.http import require_json_body
-from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.pagination import CursorArgsSchema, cursor_page_schema, keyset_page
 from cms.core.routing import ID
 from cms.delivery import operations
 from cms.delivery.schemas import (
@@ -39,18 +39,24 @@ blp = Blueprint(
 )
 blp.before_request(require_json_body)
 
-PartnerPageSchema = page_schema(PartnerSchema, "PartnerPage")
-DeliveryPageSchema = page_schema(DeliverySchema, "DeliveryPage")
+PartnerPageSchema = cursor_page_schema(PartnerSchema, "PartnerPage")
+DeliveryPageSchema = cursor_page_schema(DeliverySchema, "DeliveryPage")
 
 
 @blp.route("")
 class Partners(MethodView):
     @auth_required(Role.ADMIN)
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(CursorArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, PartnerPageSchema)
-    def get(self, page, per_page):
+    def get(self, limit, cursor):
         """List partners, by name."""
-        return paginate(operations.partners_query(), page, per_page)
+        return keyset_page(
+            operations.partners_query(),
+            operations.PARTNER_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="partners",
+        )
 
     @auth_required(Role.ADMIN)
     @blp.arguments(PartnerCreateSchema)
@@ -115,12 +121,18 @@ class WebhookSecret(MethodView):
 class Deliveries(MethodView):
     @auth_required(Role.ADMIN)
     @blp.arguments(DeliveryFilterSchema, location="query", as_kwargs=True)
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(CursorArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DeliveryPageSchema)
-    def get(self, partner_id, page, per_page, state=None):
+    def get(self, partner_id, limit, cursor, state=None):
         """The partner's webhook deliveries, newest first; `?state=dead` for the failures."""
         partner = operations.get_partner(partner_id)
-        return paginate(operations.deliveries_query(partner, state), page, per_page)
+        return keyset_page(
+            operations.deliveries_query(partner, state),
+            operations.DELIVERY_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="deliveries",
+        )
 
 
 @blp.route(f"/<{ID}:partner_id>/deliveries/<{ID}:delivery_id>")

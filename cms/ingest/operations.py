@@ -24,6 +24,7 @@ from cms.auth.models import Role, User
 from cms.auth.operations import hash_password
 from cms.core.errors import Conflict, CopyTooLarge, PreconditionFailed, ValidationFailed
 from cms.core.extensions import db
+from cms.core.pagination import SortKey
 from cms.core.types import utcnow
 from cms.ingest.models import IngestedCopy
 from cms.ingest.parser import ParsedStory, parse
@@ -305,6 +306,13 @@ class Take:
     def summary(self) -> str | None:
         """The diff in one line, or ``None`` for the first take."""
         return None if self.diff is None else diffs.summarize(self.diff)
+
+
+#: The keyset order of the take list: oldest first, as received (the id breaks ties).
+TAKE_ORDER = (
+    SortKey(IngestedCopy.received_at, descending=False),
+    SortKey(IngestedCopy.id, descending=False),
+)
 
 
 def takes_query(article: Article) -> Select:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from marshmallow import Schema, fields, validate
 
 from cms.articles.schemas import ArticleSchema, ArticleView, BylineSchema, DatelineSchema
-from cms.core.pagination import PageArgsSchema
+from cms.core.pagination import CursorArgsSchema
 from cms.ingest.operations import IngestResult
 
 
@@ -91,10 +91,10 @@ class IngestResultSchema(Schema):
 TAKES_PER_PAGE_MAX = 5
 
 
-class TakePageArgsSchema(PageArgsSchema):
+class TakePageArgsSchema(CursorArgsSchema):
     """Pages of takes are short: a take of 1 MB takes about a second to diff."""
 
-    per_page = fields.Integer(
+    limit = fields.Integer(
         load_default=TAKES_PER_PAGE_MAX,
         validate=validate.Range(min=1, max=TAKES_PER_PAGE_MAX),
         metadata={"example": TAKES_PER_PAGE_MAX},

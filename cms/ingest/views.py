@@ -9,7 +9,7 @@ from cms.articles.views import article_view
 from cms.auth.guards import auth_required, current_user
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
 from cms.core.http import with_etag
-from cms.core.pagination import page_schema, paginate
+from cms.core.pagination import cursor_page_schema, keyset_page
 from cms.core.routing import ID
 from cms.ingest import operations
 from cms.ingest.schemas import (
@@ -31,7 +31,7 @@ takes_blp = Blueprint(
     url_prefix="/api/v1/articles",
     description="The wire takes of a story, each as ingested.",
 )
-TakePageSchema = page_schema(TakeSchema, "TakePage")
+TakePageSchema = cursor_page_schema(TakeSchema, "TakePage")
 
 REQUEST_BODY = {
     "required": True,
@@ -92,7 +92,7 @@ class Takes(MethodView):
     @auth_required()
     @takes_blp.arguments(TakePageArgsSchema, location="query", as_kwargs=True)
     @takes_blp.response(200, TakePageSchema)
-    def get(self, article_id, page, per_page):
+    def get(self, article_id, limit, cursor):
         """The wire takes of the story, oldest first, each with the diff from the one before.
 
         Each take shows the source's "Last Updated" stamp, when it was received,
@@ -100,5 +100,11 @@ class Takes(MethodView):
         the desk had edited the same part.
         """
         article = articles.get_article(article_id)
-        listed = paginate(operations.takes_query(article), page, per_page)
+        listed = keyset_page(
+            operations.takes_query(article),
+            operations.TAKE_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="takes",
+        )
         return {**listed, "items": operations.with_diffs(article, listed["items"])}

@@ -32,6 +32,7 @@ from cms.auth.models import User
 from cms.core.database import changed_rows
 from cms.core.errors import Conflict, Forbidden, ValidationFailed
 from cms.core.extensions import db
+from cms.core.pagination import SortKey
 from cms.core.text import visible_or_none
 from cms.core.types import utcnow
 from cms.outbox.operations import record_publication, record_withdrawal
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 def versions_query(article: Article) -> Select:
     """Return a ``select()`` of the article's public versions, newest first."""
     return select(Version).where(Version.article_id == article.id).order_by(Version.number.desc())
+
+
+#: The keyset order of the version list: newest first (numbers are unique per article).
+VERSION_ORDER = (SortKey(Version.number),)
 
 
 # --- Questions --------------------------------------------------------------------------------

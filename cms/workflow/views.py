@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from cms.articles.operations import get_article
 from cms.articles.schemas import ArticleSchema
 from cms.articles.views import article_response
-from cms.audit.operations import history_query
+from cms.audit.operations import HISTORY_ORDER, history_query
 from cms.audit.schemas import AuditEntrySchema
 from cms.auth.guards import auth_required, current_user
 from cms.core.http import (
@@ -17,7 +17,7 @@ from cms.core.http import (
     if_match_header,
     require_json_body,
 )
-from cms.core.pagination import PageArgsSchema, page_schema, paginate
+from cms.core.pagination import CursorArgsSchema, cursor_page_schema, keyset_page
 from cms.core.routing import ID
 from cms.workflow import operations
 from cms.workflow.schemas import (
@@ -38,8 +38,8 @@ blp = Blueprint(
 )
 blp.before_request(require_json_body)
 
-AuditPageSchema = page_schema(AuditEntrySchema, "AuditPage")
-VersionPageSchema = page_schema(VersionSchema, "VersionPage")
+AuditPageSchema = cursor_page_schema(AuditEntrySchema, "AuditPage")
+VersionPageSchema = cursor_page_schema(VersionSchema, "VersionPage")
 #: The problems every action may answer with, for the OpenAPI document.
 ACTION_PROBLEMS = {
     403: "Your role may not take this action.",
@@ -184,18 +184,30 @@ class AllowedActions(MethodView):
 @blp.route(f"/<{ID}:article_id>/history")
 class History(MethodView):
     @auth_required()
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(CursorArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, AuditPageSchema)
-    def get(self, article_id, page, per_page):
+    def get(self, article_id, limit, cursor):
         """Everything done to the article, newest first. Append-only: read, never written."""
-        return paginate(history_query(get_article(article_id).id), page, per_page)
+        return keyset_page(
+            history_query(get_article(article_id).id),
+            HISTORY_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="history",
+        )
 
 
 @blp.route(f"/<{ID}:article_id>/versions")
 class Versions(MethodView):
     @auth_required()
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(CursorArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, VersionPageSchema)
-    def get(self, article_id, page, per_page):
+    def get(self, article_id, limit, cursor):
         """The article's public versions, newest first."""
-        return paginate(operations.versions_query(get_article(article_id)), page, per_page)
+        return keyset_page(
+            operations.versions_query(get_article(article_id)),
+            operations.VERSION_ORDER,
+            limit=limit,
+            cursor=cursor,
+            list_name="versions",
+        )

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 
 from cms.articles.models import Article, Body, Revision
 from cms.core.extensions import db
+from cms.core.pagination import encode_cursor
 from tests import factories
+from tests.paging import walk
 
 
 def _revision_count(article_id: int) -> int:
@@ -357,3 +359,51 @@ def test_unknown_article_is_404_in_problem_shape(client, reporter):
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.json["status"] == 404
+
+
+def test_revisions_page_by_cursor_each_once_while_revisions_are_added(client, reporter):
+    article = factories.article(reporter)
+    headers = factories.auth(reporter)
+    state = {"etag": article.etag, "n": 0}
+    for _ in range(4):
+        state["n"] += 1
+        state["etag"] = _edit(
+            client, headers, article.id, state["etag"], deck=f"Deck {state['n']}"
+        )
+
+    def add_revision():
+        state["n"] += 1
+        state["etag"] = _edit(
+            client, headers, article.id, state["etag"], deck=f"Deck {state['n']}"
+        )
+
+    path = f"/api/v1/articles/{article.id}/revisions"
+    listed = walk(client, path, headers, limit=2, between=add_revision, key="number")
+
+    assert listed == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "forged",
+        "e30",
+        encode_cursor("users", ["Ada", 1]),
+        encode_cursor("revisions", [1, 2]),
+        encode_cursor("revisions", ["3"]),
+        encode_cursor("revisions", [2**40]),
+        encode_cursor("revisions", [1.5]),
+    ],
+)
+@pytest.mark.parametrize("contains", [None, "Cranes"])
+def test_a_cursor_the_list_did_not_give_out_is_422(client, reporter, cursor, contains):
+    article = factories.article(reporter)
+
+    response = client.get(
+        f"/api/v1/articles/{article.id}/revisions",
+        query_string={"cursor": cursor, **({"contains": contains} if contains else {})},
+        headers=factories.auth(reporter),
+    )
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"query": {"cursor": ["Not a cursor this list gave out."]}}

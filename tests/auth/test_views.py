@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cms.core.extensions import db
+from cms.core.pagination import encode_cursor
 from tests import factories
+from tests.paging import walk
 
 
 def test_login_returns_a_bearer_token_that_authenticates(client, reporter):
@@ -157,3 +159,35 @@ def test_an_admin_may_step_down_while_another_stays(client, admin, change):
 
     assert changed.status_code == 200
     assert changed.json.items() >= change.items()
+
+
+def test_users_page_by_name_each_once_while_users_are_added(client, admin):
+    for name in ("Mia", "Bo", "Lu", "Bo", "Zed"):
+        factories.user(name=name)
+    names = iter(["Aaron", "Nina", "Ziggy", "Bo"])  # before, between and after the cursor
+    everyone = client.get("/api/v1/users", headers=factories.auth(admin)).json["items"]
+    expected = [user["id"] for user in everyone]
+
+    listed = walk(
+        client,
+        "/api/v1/users",
+        factories.auth(admin),
+        limit=2,
+        between=lambda: factories.user(name=next(names, "Zz")),
+    )
+
+    assert len(listed) == len(set(listed))
+    assert [i for i in listed if i in expected] == expected
+    assert [u["name"] for u in everyone][:3] == ["Ada Admin", "Bo", "Bo"]
+
+
+@pytest.mark.parametrize(
+    "values", [["\x00", 1], ["\ud800", 1], [1, 1], ["Ada", "1"], ["Ada", 2**31]], ids=repr
+)
+def test_a_forged_user_cursor_is_422_never_a_database_error(client, admin, values):
+    cursor = encode_cursor("users", values)
+
+    response = client.get(f"/api/v1/users?cursor={cursor}", headers=factories.auth(admin))
+
+    assert response.status_code == 422
+    assert response.json["errors"]["query"]["cursor"] == ["Not a cursor this list gave out."]

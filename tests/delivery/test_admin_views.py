@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from cms.core.extensions import db
-from cms.delivery.models import Delivery, DeliveryState
+from cms.delivery.models import Delivery, DeliveryState, Partner
 from tests import factories
 from tests.delivery.support import fan_out, run_until_idle, run_worker
+from tests.paging import walk
 
 PARTNERS = "/api/v1/partners"
 
@@ -228,10 +230,50 @@ def test_a_delivery_in_flight_cannot_be_redelivered(client, as_admin, receiver):
     ).status_code == 404
 
 
-@pytest.mark.parametrize("query", ["?state=lost", "?page=0", "?per_page=1000"])
+@pytest.mark.parametrize("query", ["?state=lost", "?limit=0", "?limit=1000", "?cursor=forged"])
 def test_bad_log_queries_are_422(client, as_admin, query):
     created = _create(client, as_admin)
 
     response = client.get(f"{PARTNERS}/{created['id']}/deliveries{query}", headers=as_admin)
 
     assert response.status_code == 422
+
+
+def test_partners_page_by_name_each_once_while_partners_are_added(client, as_admin):
+    for name in ("Mercury", "Courier", "Tribune", "Echo", "Zenith"):
+        factories.partner(name=name)
+    added = iter(["Aardvark", "Herald", "Zulu", "Zz"])
+    expected = [p["id"] for p in client.get(PARTNERS, headers=as_admin).json["items"]]
+
+    listed = walk(
+        client,
+        PARTNERS,
+        as_admin,
+        limit=2,
+        between=lambda: factories.partner(name=next(added)),
+    )
+
+    assert len(listed) == len(set(listed))
+    assert [i for i in listed if i in expected] == expected
+    assert "Herald" in [p.name for p in db.session.scalars(select(Partner))]
+
+
+def test_deliveries_page_newest_first_each_once_while_deliveries_are_added(
+    client, as_admin, receiver, reporter, editor
+):
+    created = _create(client, as_admin, webhook_url=receiver.url)
+    for n in range(4):
+        factories.published(factories.article(reporter, slug=f"story-{n}"), editor)
+    fan_out()
+    path = f"{PARTNERS}/{created['id']}/deliveries"
+    expected = [d["id"] for d in client.get(path, headers=as_admin).json["items"]]
+    counter = iter(range(10, 20))
+
+    def add_delivery():
+        factories.published(factories.article(reporter, slug=f"story-{next(counter)}"), editor)
+        fan_out()
+
+    listed = walk(client, path, as_admin, limit=3, between=add_delivery)
+
+    assert len(expected) == 4
+    assert listed == expected
