@@ -13,9 +13,9 @@ from cms.articles.models import Article
 from cms.articles.operations import MergeInfo
 from cms.articles.schemas import (
     ArticleCreateSchema,
-    ArticleFilterSchema,
+    ArticleListArgsSchema,
+    ArticleListSchema,
     ArticleSchema,
-    ArticleSummarySchema,
     ArticleView,
     ArticleWriteSchema,
     BlameSchema,
@@ -48,7 +48,6 @@ blp = Blueprint(
 )
 blp.before_request(require_json_body)
 
-ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
 RevisionPageSchema = page_schema(RevisionSummarySchema, "RevisionPage")
 
 
@@ -67,12 +66,17 @@ def article_response(
 @blp.route("")
 class Articles(MethodView):
     @auth_required()
-    @blp.arguments(ArticleFilterSchema, location="query", as_kwargs=True)
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, ArticlePageSchema)
-    def get(self, page, per_page, **filters):
-        """List articles, most recently edited first."""
-        return paginate(operations.articles_query(**filters), page, per_page)
+    @blp.arguments(ArticleListArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, ArticleListSchema)
+    def get(self, **args):
+        """List or search articles: most recently edited first, or by relevance with `q`.
+
+        `q` takes web-search syntax (words, "phrases", `OR`, `-word`; the last
+        word matches as a prefix too). Filters combine with `q` and each other;
+        `facets=section,status` adds counts over the whole result. Keyset pages:
+        pass `next_cursor` as `cursor`.
+        """
+        return operations.list_articles(**args)
 
     @auth_required()
     @blp.arguments(ArticleCreateSchema)
