@@ -70,6 +70,10 @@ def _postgresql_hits(query: Query, heads: bool) -> Subquery | None:
         return None
     rank = ranks[0][1] if len(ranks) == 1 else case(*ranks[:-1], else_=ranks[-1][1])
     kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    # OFFSET 0 keeps PostgreSQL from merging this into the outer query: each
+    # match's rank is computed once and only narrow (id, rank) rows travel on;
+    # merged, every match's tsvector is carried through the sort to compute
+    # the rank again after the joins.
     return (
         select(
             SearchDocument.id.label("doc_id"),
@@ -78,6 +82,7 @@ def _postgresql_hits(query: Query, heads: bool) -> Subquery | None:
             cast(rank, Float).label("rank"),
         )
         .where(kind, or_(*conditions))
+        .offset(0)
         .subquery("hits")
     )
 

@@ -8,6 +8,7 @@ reads the same and is equally safe on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,8 +77,11 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
-def _stem(word: str, config: str) -> str:
-    return _stemmer().stemWord(word) if config == ENGLISH else word
+@lru_cache(maxsize=65536)
+def _normal(word: str, config: str) -> tuple[str, str]:
+    """Return ``word`` folded, and folded and stemmed in ``config`` (cached: words repeat)."""
+    folded = fold(word)
+    return folded, _stemmer().stemWord(folded) if config == ENGLISH else folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,34 +97,32 @@ class Matcher:
         exact: set[str] = set()
         prefixes: list[str] = []
         for term in query.positive_terms:
-            words = [fold(word) for word in term.words]
+            normal = [_normal(word, config) for word in term.words]
             if term.prefix:
-                prefixes.append(words.pop())
-                prefixes.append(_stem(prefixes[-1], config))
-            exact.update(_stem(word, config) for word in words)
+                prefixes.extend(normal.pop())
+            exact.update(stem for _folded, stem in normal)
         return cls(frozenset(exact), tuple(p for p in prefixes if p), config)
 
     def __call__(self, word: str) -> bool:
-        folded = fold(word)
-        if _stem(folded, self.config) in self.exact:
-            return True
-        return any(folded.startswith(prefix) for prefix in self.prefixes)
+        folded, stem = _normal(word, self.config)
+        return stem in self.exact or any(folded.startswith(prefix) for prefix in self.prefixes)
+
+
+#: A word: letters and digits (`\w` without the underscore), as ``syntax.tokens`` reads them.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _pieces(text: str) -> list[tuple[str, bool]]:
     """Split ``text`` into ``(piece, is_word)`` pieces that join back to it."""
     pieces: list[tuple[str, bool]] = []
-    current: list[str] = []
-    word = False
-    for char in text:
-        alnum = char.isalnum()
-        if current and alnum != word:
-            pieces.append(("".join(current), word))
-            current = []
-        current.append(char)
-        word = alnum
-    if current:
-        pieces.append(("".join(current), word))
+    end = 0
+    for match in _WORD.finditer(text):
+        if match.start() > end:
+            pieces.append((text[end : match.start()], False))
+        pieces.append((match.group(), True))
+        end = match.end()
+    if end < len(text):
+        pieces.append((text[end:], False))
     return pieces
 
 
