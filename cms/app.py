@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask, api: ProblemApi, content_api: ProblemApi) -
     api.register_blueprint(partners_blp)
     content_api.register_blueprint(content_views.articles_blp)
     content_api.register_blueprint(content_views.changes_blp)
+    content_api.register_blueprint(content_views.search_blp)
     content_api.register_blueprint(content_views.feeds_blp)
     app.register_blueprint(core_blp)
 

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
+from cms.articles.search.index import reindex
 from cms.auth.operations import create_user
 from cms.core.errors import Problem
 from cms.core.extensions import db
@@ -206,6 +207,14 @@ def rotate_webhook_secret_command(partner: str) -> None:
         _fail(problem)
     db.session.commit()
     click.echo(f"new webhook signing secret (shown once): {secret}")
+
+
+@cms_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index: every story's head and every public version. One commit."""
+    heads, versions = reindex()
+    db.session.commit()
+    click.echo(f"indexed {heads} stories and {versions} public versions")
 
 
 @cms_cli.command("worker")

@@ -101,6 +101,11 @@ class Article(Model):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_updated_at_id", "updated_at", "id"),
+        # The editors' list filtered by section or status, newest edit first.
+        Index("ix_articles_section_updated_at_id", "section", "updated_at", "id"),
+        Index("ix_articles_status_updated_at_id", "status", "updated_at", "id"),
+        # The list by first publication (``sort=published``).
+        Index("ix_articles_first_published_at_id", "first_published_at", "id"),
         CheckConstraint("head_number >= 1", name="head_number_positive"),
     )
 
@@ -190,6 +195,8 @@ class Revision(Model):
     __table_args__ = (
         UniqueConstraint("article_id", "number"),
         CheckConstraint("number >= 1", name="number_positive"),
+        # The editors' list filtered by who wrote a revision (``author=``).
+        Index("ix_revisions_author_id_article_id", "author_id", "article_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

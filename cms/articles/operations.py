@@ -8,17 +8,30 @@ article takes no write at all: a kill is final.
 
 from __future__ import annotations
 
+import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cms.articles import diffs
@@ -27,11 +40,18 @@ from cms.articles.models import (
     Article,
     ArticleStatus,
     Body,
+    PublicState,
     Revision,
+    Version,
     format_etag,
     parse_etag,
 )
 from cms.articles.rendering import check_markup, render_markdown
+from cms.articles.search import index as search_index
+from cms.articles.search import query as search_query
+from cms.articles.search import syntax as search_syntax
+from cms.articles.search.models import HEAD, LABEL_MAX, SearchDocument, SearchLabel
+from cms.articles.search.text import fold
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
@@ -109,14 +129,190 @@ def get_revision(article: Article, number: int) -> Revision:
     return revision
 
 
-def articles_query(*, section: str | None = None, status: ArticleStatus | None = None) -> Select:
-    """Return a ``select()`` of articles, most recently edited first."""
-    statement = select(Article).order_by(Article.updated_at.desc(), Article.id.desc())
+#: Orders of the editors' list.
+SORTS = ("relevance", "updated", "published")
+#: What the editors' list can count its result by.
+FACETS = ("section", "status", "public_state", "language")
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """An article in the editors' list and, when it was searched for, where it matched."""
+
+    article: Article
+    highlights: dict[str, Any] | None = None
+
+
+def _public_state_sql() -> ColumnElement[str]:
+    """SQL twin of :func:`cms.articles.models.public_state`."""
+    return case(
+        (Article.status == ArticleStatus.WITHDRAWN, PublicState.WITHDRAWN.value),
+        (Article.live_version_number.is_not(None), PublicState.PUBLISHED.value),
+        else_=PublicState.UNPUBLISHED.value,
+    )
+
+
+def _head_language_sql() -> ColumnElement[str]:
+    return (
+        select(SearchDocument.language)
+        .where(SearchDocument.article_id == Article.id, SearchDocument.version == HEAD)
+        .scalar_subquery()
+    )
+
+
+def _labelled(kind: str, value: str) -> ColumnElement[bool]:
+    return exists().where(
+        SearchLabel.article_id == Article.id,
+        SearchLabel.kind == kind,
+        SearchLabel.value == fold(value)[:LABEL_MAX],
+    )
+
+
+def articles_query(
+    *,
+    section: str | None = None,
+    status: ArticleStatus | None = None,
+    public_state: PublicState | None = None,
+    author: int | None = None,
+    byline: str | None = None,
+    keyword: str | None = None,
+    language: str | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    published_after: datetime | None = None,
+    published_before: datetime | None = None,
+    embargoed: bool | None = None,
+) -> Select:
+    """Return a ``select()`` of the articles every given filter keeps, in no order.
+
+    ``author`` keeps stories in which that user wrote a revision; ``byline`` and
+    ``keyword`` compare case- and accent-insensitively with the head's;
+    ``embargoed`` says whether the live version is under an embargo now.
+    """
+    conditions: list[ColumnElement[bool]] = []
     if section is not None:
-        statement = statement.where(Article.section == section)
+        conditions.append(Article.section == section)
     if status is not None:
-        statement = statement.where(Article.status == status)
-    return statement
+        conditions.append(Article.status == status)
+    if public_state is not None:
+        conditions.append(_public_state_sql() == public_state.value)
+    if author is not None:
+        conditions.append(
+            exists().where(Revision.article_id == Article.id, Revision.author_id == author)
+        )
+    if byline is not None:
+        conditions.append(_labelled("byline", byline))
+    if keyword is not None:
+        conditions.append(_labelled("keyword", keyword))
+    if language is not None:
+        conditions.append(
+            exists().where(
+                SearchDocument.article_id == Article.id,
+                SearchDocument.version == HEAD,
+                SearchDocument.language == language,
+            )
+        )
+    if updated_after is not None:
+        conditions.append(Article.updated_at >= updated_after)
+    if updated_before is not None:
+        conditions.append(Article.updated_at < updated_before)
+    if published_after is not None:
+        conditions.append(Article.first_published_at >= published_after)
+    if published_before is not None:
+        conditions.append(Article.first_published_at < published_before)
+    if embargoed is not None:
+        under_embargo = exists().where(
+            Version.article_id == Article.id,
+            Version.number == Article.live_version_number,
+            Version.embargo_until > utcnow(),
+        )
+        conditions.append(under_embargo if embargoed else ~under_embargo)
+    return select(Article).where(*conditions)
+
+
+def _facet_counts(statement: Select, facet: str) -> list[dict[str, Any]]:
+    expressions: dict[str, ColumnElement[Any]] = {
+        "section": Article.section.expression,
+        "status": Article.status.expression,
+        "public_state": _public_state_sql(),
+        "language": _head_language_sql(),
+    }
+    expression = expressions[facet].label("value")
+    count = func.count().label("count")
+    rows = db.session.execute(
+        statement.with_only_columns(expression, count, maintain_column_froms=True)
+        .group_by(expression)
+        .order_by(count.desc(), expression)
+    ).all()
+    return [
+        {
+            "value": row.value.value if isinstance(row.value, enum.Enum) else row.value,
+            "count": row.count,
+        }
+        for row in rows
+    ]
+
+
+def list_articles(
+    *,
+    limit: int,
+    cursor: str | None = None,
+    q: str | None = None,
+    sort: str | None = None,
+    facets: Sequence[str] = (),
+    **filters: Any,
+) -> dict[str, Any]:
+    """Return one page of the editors' list: ``{"items", "next_cursor"}`` (+ ``"facets"``).
+
+    With ``q``, only the stories whose head matches (``docs/search.md``), by
+    relevance unless ``sort`` says otherwise, each with its highlights. Keyset
+    pages: ``(rank, id)``, ``(updated_at, id)`` or ``(first_published_at, id)``.
+    Raises :class:`ValidationFailed` for a cursor this list (in this order)
+    did not give out.
+    """
+    statement = articles_query(**filters)
+    query = search_syntax.parse(q) if q is not None and q.strip() else None
+    matched = None
+    if query is not None:
+        matched = search_query.hits(query, heads=True)
+        # Nothing to look for (only operators, stop words or excluded words): no hits.
+        statement = (
+            statement.where(false())
+            if matched is None
+            else statement.join(matched, matched.c.article_id == Article.id)
+        )
+    sort = sort or ("relevance" if matched is not None else "updated")
+    if sort == "relevance" and matched is None:
+        sort = "updated"
+    by_id = SortKey(Article.id.expression)
+    order = {
+        "updated": [SortKey(Article.updated_at.expression), by_id],
+        "published": [SortKey(Article.first_published_at.expression), by_id],
+    }
+    if matched is not None:
+        order["relevance"] = [SortKey(matched.c.rank), by_id]
+    if sort == "published":
+        statement = statement.where(Article.first_published_at.is_not(None))
+    counts = {facet: _facet_counts(statement, facet) for facet in dict.fromkeys(facets)}
+    # Heads in a second query for the page's articles: joined, the database
+    # would join every match to its head before cutting the page.
+    page = keyset_page(
+        statement.options(selectinload(Article.head)),
+        order[sort],
+        limit=limit,
+        cursor=cursor,
+        list_name=f"articles:{sort}",
+    )
+    marked = (
+        search_query.highlights(query, [(a.id, HEAD) for a in page["items"]])
+        if query is not None
+        else {}
+    )
+    items = [ArticleHit(article, marked.get((article.id, HEAD))) for article in page["items"]]
+    result: dict[str, Any] = {"items": items, "next_cursor": page["next_cursor"]}
+    if facets:
+        result["facets"] = counts
+    return result
 
 
 def revisions_query(article: Article) -> Select:
@@ -331,6 +527,8 @@ def _append_revision(
     db.session.add(revision)
     db.session.flush()
     _audit_revision(revision)
+    # Every revision is the head when written: search sees it in this transaction.
+    search_index.index_head(revision)
     return revision
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_dump, validate
+from webargs.fields import DelimitedList
 
 from cms.articles.content import (
     BYLINE_AFFILIATION_MAX,
@@ -22,10 +23,12 @@ from cms.articles.content import (
     SLUG_MAX,
 )
 from cms.articles.models import Article, ArticleStatus, PublicState, public_state
-from cms.articles.operations import MergeInfo
+from cms.articles.operations import FACETS, SORTS, MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
+from cms.articles.search.schemas import HighlightsSchema
+from cms.articles.search.syntax import QUERY_MAX
 from cms.auth.schemas import UserRefSchema
-from cms.core.fields import ISODate, Text, VisibleText, fields_at
+from cms.core.fields import ISODate, Text, UTCDateTime, VisibleText, fields_at
 from cms.core.pagination import CursorArgsSchema
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -91,9 +94,57 @@ class RestoreSchema(Schema):
     message = Text(validate=validate.Length(max=MESSAGE_MAX))
 
 
-class ArticleFilterSchema(Schema):
+class ArticleListArgsSchema(CursorArgsSchema):
+    """The editors' list: full-text search, filters, order and facets (``docs/search.md``)."""
+
+    q = Text(
+        validate=validate.Length(max=QUERY_MAX),
+        metadata={
+            "description": 'Web-search syntax: words, "quoted phrases", `OR`, `-word`; the '
+            "last word also matches as a prefix unless the query ends in a space."
+        },
+    )
+    sort = fields.String(
+        validate=validate.OneOf(SORTS),
+        metadata={
+            "description": "`relevance` (the default with `q`), `updated` (the default "
+            "without: last edit first) or `published` (first publication first; only "
+            "stories published at least once)."
+        },
+    )
     section = VisibleText(SECTION_MAX)
     status = fields.Enum(ArticleStatus, by_value=True)
+    public_state = fields.Enum(PublicState, by_value=True)
+    author = fields.Integer(
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "Stories in which this user (id) wrote a revision."},
+    )
+    byline = VisibleText(
+        BYLINE_NAME_MAX, metadata={"description": "A byline name of the head (any case)."}
+    )
+    keyword = VisibleText(
+        KEYWORD_MAX, metadata={"description": "A keyword of the head (any case)."}
+    )
+    language = Text(
+        validate=[validate.Length(max=LANGUAGE_MAX), validate.Regexp(LANGUAGE_PATTERN)],
+        metadata={"description": "The head's language tag, exactly."},
+    )
+    updated_after = UTCDateTime(metadata={"description": "Last edit at or after this."})
+    updated_before = UTCDateTime(metadata={"description": "Last edit before this."})
+    published_after = UTCDateTime(metadata={"description": "First published at or after this."})
+    published_before = UTCDateTime(metadata={"description": "First published before this."})
+    embargoed = fields.Boolean(
+        metadata={"description": "Whether the live version is under an embargo now."}
+    )
+    facets = DelimitedList(
+        fields.String(validate=validate.OneOf(FACETS)),
+        validate=validate.Length(max=len(FACETS)),
+        metadata={
+            "description": "Counts over the whole result to return: "
+            + ", ".join(f"`{facet}`" for facet in FACETS)
+            + " (comma-separated)."
+        },
+    )
 
 
 class DocumentSchema(Schema):
@@ -385,3 +436,45 @@ class MergeArgsSchema(Schema):
         metadata={"description": "Merge with changes made since the revision `If-Match` names "
                   "instead of refusing with 412."},
     )  # fmt: skip
+
+
+class ArticleListItemSchema(Schema):
+    """An article in the list; dumps an :class:`~cms.articles.operations.ArticleHit`."""
+
+    class Meta:
+        include = fields_at("article", ArticleSummarySchema)
+
+    highlights = fields.Nested(
+        HighlightsSchema,
+        allow_none=True,
+        metadata={"description": "With `q`: the headline and excerpts, matches marked."},
+    )
+
+    @post_dump
+    def _drop_absent_highlights(self, data: dict, **_kwargs) -> dict:
+        if data.get("highlights") is None:
+            data.pop("highlights", None)
+        return data
+
+
+class FacetCountSchema(Schema):
+    value = fields.String(allow_none=True, required=True)
+    count = fields.Integer(required=True)
+
+
+ArticleListSchema = Schema.from_dict(
+    {
+        "items": fields.List(fields.Nested(ArticleListItemSchema), required=True),
+        "next_cursor": fields.String(
+            required=True,
+            allow_none=True,
+            metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+        ),
+        "facets": fields.Dict(
+            keys=fields.String(),
+            values=fields.List(fields.Nested(FacetCountSchema)),
+            metadata={"description": "With `facets=`: per facet, the counts, largest first."},
+        ),
+    },
+    name="ArticleList",
+)

@@ -13,9 +13,9 @@ from cms.articles.models import Article
 from cms.articles.operations import MergeInfo
 from cms.articles.schemas import (
     ArticleCreateSchema,
-    ArticleFilterSchema,
+    ArticleListArgsSchema,
+    ArticleListSchema,
     ArticleSchema,
-    ArticleSummarySchema,
     ArticleView,
     ArticleWriteSchema,
     BlameSchema,
@@ -39,7 +39,7 @@ from cms.core.http import (
     require_json_body,
     with_etag,
 )
-from cms.core.pagination import PageArgsSchema, cursor_page_schema, page_schema, paginate
+from cms.core.pagination import cursor_page_schema
 from cms.core.routing import ID
 
 blp = Blueprint(
@@ -50,7 +50,6 @@ blp = Blueprint(
 )
 blp.before_request(require_json_body)
 
-ArticlePageSchema = page_schema(ArticleSummarySchema, "ArticlePage")
 _article_schema = ArticleSchema()
 #: Largest rendered article kept in the per-process cache of renderings, in bytes.
 RENDERED_MAX = 64 * 1024
@@ -72,12 +71,17 @@ def article_response(
 @blp.route("")
 class Articles(MethodView):
     @auth_required()
-    @blp.arguments(ArticleFilterSchema, location="query", as_kwargs=True)
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, ArticlePageSchema)
-    def get(self, page, per_page, **filters):
-        """List articles, most recently edited first."""
-        return paginate(operations.articles_query(**filters), page, per_page)
+    @blp.arguments(ArticleListArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, ArticleListSchema)
+    def get(self, **args):
+        """List or search articles: most recently edited first, or by relevance with `q`.
+
+        `q` takes web-search syntax (words, "phrases", `OR`, `-word`; the last
+        word matches as a prefix too). Filters combine with `q` and each other;
+        `facets=section,status` adds counts over the whole result. Keyset pages:
+        pass `next_cursor` as `cursor`.
+        """
+        return operations.list_articles(**args)
 
     @auth_required()
     @blp.arguments(ArticleCreateSchema)

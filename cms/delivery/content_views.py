@@ -28,6 +28,8 @@ from cms.delivery.schemas import (
     ChangesSchema,
     FeedArgsSchema,
     PartnerArticleSchema,
+    SearchArgsSchema,
+    SearchResultsSchema,
 )
 
 JSON = "application/json"
@@ -77,6 +79,12 @@ changes_blp = Blueprint(
     __name__,
     url_prefix="/content/v1/changes",
     description="Every publication, update, correction and kill, in one order.",
+)
+search_blp = Blueprint(
+    "content-search",
+    __name__,
+    url_prefix="/content/v1/search",
+    description="Full-text search over the published versions you may see.",
 )
 feeds_blp = Blueprint(
     "content-feeds",
@@ -129,6 +137,32 @@ class ContentArticles(MethodView):
         now = utcnow()
         found, next_cursor = queries.list_articles(current_reader(), limit=limit, **filters)
         items = [representations.representation(f, embargoed=f.embargoed(now)) for f in found]
+        return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
+
+
+@search_blp.route("")
+class ContentSearch(MethodView):
+    @partner_required
+    @_documented(search_blp, 401, 422)
+    @search_blp.arguments(SearchArgsSchema(), location="query", as_kwargs=True)
+    @search_blp.response(200, SearchResultsSchema)
+    def get(self, q, limit, **filters):
+        """Search the stories you may see, best match first, each with highlights.
+
+        Same syntax as the editors' search: words, "quoted phrases", `OR`,
+        `-word`, and the last word as a prefix. Only the version of each story
+        you see now is searched: never a draft, an update you may not see yet
+        (embargo) or another section. Pass `next_cursor` as `cursor` for more.
+        """
+        now = utcnow()
+        hits, next_cursor = queries.search_articles(current_reader(), q, limit=limit, **filters)
+        items = [
+            {
+                **representations.representation(hit.found, embargoed=hit.found.embargoed(now)),
+                "highlights": hit.highlights,
+            }
+            for hit in hits
+        ]
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
 

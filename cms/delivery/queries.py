@@ -14,17 +14,25 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
     Row,
     Select,
     and_,
     bindparam,
     exists,
     func,
+    literal,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import aliased
 
 from cms.articles.models import Article, ArticleStatus, Revision, Version
+from cms.articles.search import query as search_query
+from cms.articles.search import syntax as search_syntax
+from cms.core import pagination
 from cms.core.cache import app_cache
 from cms.core.errors import Gone, NotFound, ValidationFailed
 from cms.core.extensions import db
@@ -219,6 +227,25 @@ def kill_notice(reader: Reader, article_id: int) -> dict[str, Any] | None:
     }
 
 
+def _shown_now(reader: Reader) -> ColumnElement[bool]:
+    """SQL: the event shows the version of its story the reader sees now.
+
+    A visible publication with no later event that may be the reader's current
+    state of the story (a later visible publication, or a kill).
+    """
+    later = aliased(DeliveryEvent)
+    return and_(
+        visible(reader),
+        ~exists(
+            select(later.id).where(
+                later.article_id == DeliveryEvent.article_id,
+                later.id > DeliveryEvent.id,
+                _current(reader, later),
+            )
+        ),
+    )
+
+
 def list_articles(
     reader: Reader,
     *,
@@ -232,19 +259,9 @@ def list_articles(
     Keyset pagination on the event id of each story's visible version. Raises
     :class:`ValidationFailed` for a cursor this list did not give out.
     """
-    later = aliased(DeliveryEvent)
     statement = (
         _with_version(select(*_found_columns()))
-        .where(
-            visible(reader),
-            ~exists(
-                select(later.id).where(
-                    later.article_id == DeliveryEvent.article_id,
-                    later.id > DeliveryEvent.id,
-                    _current(reader, later),
-                )
-            ),
-        )
+        .where(_shown_now(reader))
         .order_by(DeliveryEvent.id.desc())
         .limit(limit + 1)
     )
@@ -258,6 +275,67 @@ def list_articles(
     found = [_found(row) for row in rows[:limit]]
     next_cursor = encode_cursor("articles", found[-1].event_id) if len(rows) > limit else None
     return found, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A story version a partner's search found, and where it matched."""
+
+    found: Found
+    highlights: dict[str, Any]
+
+
+def search_articles(
+    reader: Reader,
+    q: str,
+    *,
+    limit: int,
+    section: str | None = None,
+    cursor: str | None = None,
+) -> tuple[list[SearchHit], str | None]:
+    """Search the versions the reader sees now; return the hits by relevance and the next cursor.
+
+    Only each story's current visible version is searched (its search
+    document was written when it was published), never a head, so no draft
+    and no update the reader may not see yet. Keyset pages on ``(rank, event
+    id)``. Raises :class:`ValidationFailed` for a cursor this search did not give out.
+    """
+    query = search_syntax.parse(q)
+    matched = search_query.hits(query, heads=False)
+    if matched is None:
+        return [], None
+    statement = (
+        _with_version(select(*_found_columns(), matched.c.rank))
+        .join(
+            matched,
+            and_(
+                matched.c.article_id == DeliveryEvent.article_id,
+                matched.c.version == DeliveryEvent.version_number,
+            ),
+        )
+        .where(_shown_now(reader))
+        .order_by(matched.c.rank.desc(), DeliveryEvent.id.desc())
+        .limit(limit + 1)
+    )
+    if section is not None:
+        statement = statement.where(DeliveryEvent.section == section)
+    if cursor is not None:
+        rank, event_id = pagination.decode_cursor("search", cursor, 2)
+        statement = statement.where(
+            tuple_(matched.c.rank, DeliveryEvent.id)
+            < tuple_(literal(rank, Float), literal(event_id, Integer))
+        )
+    rows = db.session.execute(statement).all()
+    page = rows[:limit]
+    marked = search_query.highlights(query, [(row.article_id, row.version_number) for row in page])
+    hits = [
+        SearchHit(_found(row), marked.get((row.article_id, row.version_number), {}))
+        for row in page
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = pagination.encode_cursor("search", (page[-1].rank, page[-1].id))
+    return hits, next_cursor
 
 
 def encode_cursor(kind: str, event_id: int) -> str:

@@ -14,6 +14,8 @@ from marshmallow import Schema, fields, validate
 from cms.articles.content import SECTION_MAX
 from cms.articles.models import VersionKind
 from cms.articles.rendering import byline_text, dateline_text
+from cms.articles.search.schemas import HighlightsSchema
+from cms.articles.search.syntax import QUERY_MAX
 from cms.core.fields import JSONBoolean, Text, UTCDateTime, VisibleText, fields_at
 from cms.delivery.models import (
     PARTNER_NAME_MAX,
@@ -109,6 +111,36 @@ class ArticleListArgsSchema(Schema):
 
 class ArticleListSchema(Schema):
     items = fields.List(fields.Nested(PartnerArticleSchema), required=True)
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}
+    )
+
+
+class SearchArgsSchema(Schema):
+    q = Text(
+        required=True,
+        validate=validate.Length(min=1, max=QUERY_MAX),
+        metadata={
+            "description": 'Web-search syntax: words, "quoted phrases", `OR`, `-word`; the '
+            "last word also matches as a prefix unless the query ends in a space."
+        },
+    )
+    section = VisibleText(SECTION_MAX)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "`next_cursor` of the previous page."},
+    )
+
+
+class PartnerSearchHitSchema(PartnerArticleSchema):
+    """A story found by a search: its version as you see it, and where it matched."""
+
+    highlights = fields.Nested(HighlightsSchema)
+
+
+class SearchResultsSchema(Schema):
+    items = fields.List(fields.Nested(PartnerSearchHitSchema), required=True)
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}
     )

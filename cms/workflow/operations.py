@@ -26,6 +26,7 @@ from cms.articles.operations import (
     get_revision,
     swap_state,
 )
+from cms.articles.search.index import index_version
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
@@ -390,6 +391,7 @@ def publish_approval(
     )
     db.session.add(version)
     db.session.flush()
+    index_version(version, revision)
     record_publication(version, revision, at=now)
     record_audit(
         article.id,

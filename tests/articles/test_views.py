@@ -231,7 +231,7 @@ def test_slug_change_to_a_used_slug_is_a_conflict(client, reporter):
     assert _revision_count(other.id) == 1
 
 
-def test_list_is_newest_update_first_paginated_and_filterable(client, reporter):
+def test_list_is_newest_update_first_paged_by_cursor_and_filterable(client, reporter):
     older = factories.article(reporter, headline="Older", section="world")
     newer = factories.article(reporter, headline="Newer", section="business")
     headers = factories.auth(reporter)
@@ -243,19 +243,59 @@ def test_list_is_newest_update_first_paginated_and_filterable(client, reporter):
 
     listing = client.get("/api/v1/articles", headers=headers).json
     assert [item["id"] for item in listing["items"]] == [older.id, newer.id]
-    assert listing["pagination"] == {"page": 1, "per_page": 20, "total": 2, "pages": 1}
+    assert listing["next_cursor"] is None
     assert "body" not in listing["items"][0]
+    assert "highlights" not in listing["items"][0]
 
-    page = client.get("/api/v1/articles?per_page=1&page=2", headers=headers).json
-    assert [item["id"] for item in page["items"]] == [newer.id]
-    assert page["pagination"]["pages"] == 2
+    first = client.get("/api/v1/articles?limit=1", headers=headers).json
+    assert [item["id"] for item in first["items"]] == [older.id]
+    second = client.get(f"/api/v1/articles?limit=1&cursor={first['next_cursor']}", headers=headers)
+    assert [item["id"] for item in second.json["items"]] == [newer.id]
+    assert second.json["next_cursor"] is None
 
     world = client.get("/api/v1/articles?section=world", headers=headers).json
     assert [item["id"] for item in world["items"]] == [older.id]
-    drafts = client.get("/api/v1/articles?status=draft", headers=headers).json
-    assert drafts["pagination"]["total"] == 2
+    drafts = client.get("/api/v1/articles?status=draft&facets=section", headers=headers).json
+    assert len(drafts["items"]) == 2
+    assert sorted(drafts["facets"]["section"], key=lambda f: f["value"]) == [
+        {"value": "business", "count": 1},
+        {"value": "world", "count": 1},
+    ]
     published = client.get("/api/v1/articles?status=published", headers=headers).json
     assert published["items"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?cursor=nonsense",
+        "?limit=0",
+        "?limit=101",
+        "?sort=random",
+        "?facets=headline",
+        "?author=0",
+        "?updated_after=2026-11-30T10:00:00",
+        "?language=not%20a%20tag",
+        "?q=" + "x" * 1001,
+        "?q=nul%00byte",
+    ],
+)
+def test_list_refuses_bad_arguments(client, reporter, query):
+    response = client.get(f"/api/v1/articles{query}", headers=factories.auth(reporter))
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+def test_a_cursor_of_one_order_is_refused_by_another(client, reporter):
+    factories.article(reporter, headline="One")
+    factories.article(reporter, headline="Two")
+    headers = factories.auth(reporter)
+    cursor = client.get("/api/v1/articles?limit=1", headers=headers).json["next_cursor"]
+
+    response = client.get(f"/api/v1/articles?sort=published&cursor={cursor}", headers=headers)
+
+    assert response.status_code == 422
 
 
 def test_list_refuses_an_unknown_status(client, reporter):

@@ -166,17 +166,20 @@ def test_invalid_edit_leaves_the_article_alone(client, reporter):
     assert _counts() == (1, 1)
 
 
-@pytest.mark.parametrize("query", ["page=0", "per_page=1000", "page=abc", "page=99999999999999"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=1000", "limit=abc", "cursor=abc", "cursor=" + "A" * 600]
+)
 def test_bad_pagination_is_422(client, reporter, query):
     _assert_problem(client.get(f"/api/v1/articles?{query}", headers=factories.auth(reporter)), 422)
 
 
-def test_a_page_past_the_end_is_empty(client, reporter):
+def test_the_last_page_says_so(client, reporter):
     factories.article(reporter)
-    response = client.get("/api/v1/articles?page=50", headers=factories.auth(reporter))
+    response = client.get("/api/v1/articles?limit=1", headers=factories.auth(reporter))
 
     assert response.status_code == 200
-    assert response.json["items"] == []
+    assert len(response.json["items"]) == 1
+    assert response.json["next_cursor"] is None
 
 
 @pytest.mark.parametrize(

@@ -386,6 +386,7 @@ def test_the_content_api_has_its_own_openapi_document(client):
         "/content/v1/changes",
         "/content/v1/feeds/atom",
         "/content/v1/feeds/json",
+        "/content/v1/search",
     }
     assert "PartnerArticle" in content["components"]["schemas"]
     assert not any(path.startswith("/content") for path in editors["paths"])

@@ -1,0 +1,119 @@
+"""Keeping the search documents current, in the transaction that writes the text.
+
+:func:`index_head` runs whenever a revision becomes the head (every revision
+does, when it is written), :func:`index_version` whenever a version is
+published; :func:`reindex` rebuilds everything (``flask cms reindex``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, select, tuple_, update
+
+from cms.articles.models import Article, Body, Revision, Version
+from cms.articles.search.models import HEAD, LABEL_MAX, SearchDocument, SearchLabel
+from cms.articles.search.syntax import config_for
+from cms.articles.search.text import fold, html_text, summary_text
+from cms.core.database import changed_rows
+from cms.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _texts(revision: Revision, body_html: str) -> dict[str, object]:
+    return {
+        "revision_number": revision.number,
+        "language": revision.language,
+        "config": config_for(revision.language),
+        "headline": revision.headline,
+        "summary": summary_text(
+            revision.deck, revision.dateline, revision.bylines, revision.keywords
+        ),
+        "body": html_text(body_html),
+    }
+
+
+def _body_html(revision: Revision) -> str:
+    return db.session.scalar(select(Body.html).where(Body.hash == revision.body_hash)) or ""
+
+
+def _write(article_id: int, version: int, values: dict) -> None:
+    """Insert or replace the document ``(article_id, version)``."""
+    changed = changed_rows(
+        update(SearchDocument)
+        .where(SearchDocument.article_id == article_id, SearchDocument.version == version)
+        .values(**values)
+    )
+    if not changed:
+        db.session.add(SearchDocument(article_id=article_id, version=version, **values))
+    db.session.flush()
+
+
+def _labels(revision: Revision) -> set[tuple[str, str]]:
+    names = {("byline", fold(str(b.get("name", "")))[:LABEL_MAX]) for b in revision.bylines}
+    words = {("keyword", fold(k)[:LABEL_MAX]) for k in revision.keywords}
+    return {(kind, value) for kind, value in names | words if value}
+
+
+def index_head(revision: Revision) -> None:
+    """Make ``revision`` the searchable head of its story (document and labels)."""
+    _write(revision.article_id, HEAD, _texts(revision, _body_html(revision)))
+    db.session.execute(delete(SearchLabel).where(SearchLabel.article_id == revision.article_id))
+    db.session.add_all(
+        SearchLabel(article_id=revision.article_id, kind=kind, value=value)
+        for kind, value in sorted(_labels(revision))
+    )
+    db.session.flush()
+
+
+def index_version(version: Version, revision: Revision) -> None:
+    """Index public ``version``, which published ``revision``, for partner search."""
+    _write(version.article_id, version.number, _texts(revision, _body_html(revision)))
+
+
+def _revisions(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Revision]:
+    """Return the revisions named by ``(article_id, number)`` pairs, by pair."""
+    if not pairs:
+        return {}
+    return {
+        (revision.article_id, revision.number): revision
+        for revision in db.session.scalars(
+            select(Revision).where(tuple_(Revision.article_id, Revision.number).in_(pairs))
+        )
+    }
+
+
+def reindex(batch: int = 500) -> tuple[int, int]:
+    """Rebuild every search document and label; return ``(heads, versions)`` indexed.
+
+    Flushes as it goes; the caller commits.
+    """
+    db.session.execute(delete(SearchLabel))
+    db.session.execute(delete(SearchDocument))
+    heads = versions = 0
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(Article.id, Article.head_number)
+            .where(Article.id > last_id)
+            .order_by(Article.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        revisions = _revisions([(row.id, row.head_number) for row in rows])
+        for row in rows:
+            index_head(revisions[(row.id, row.head_number)])
+            heads += 1
+        published = db.session.scalars(
+            select(Version).where(Version.article_id.in_([row.id for row in rows]))
+        ).all()
+        sources = _revisions([(v.article_id, v.revision_number) for v in published])
+        for version in published:
+            index_version(version, sources[(version.article_id, version.revision_number)])
+            versions += 1
+        db.session.expunge_all()
+    log.info("search index rebuilt: %s heads, %s versions", heads, versions)
+    return heads, versions

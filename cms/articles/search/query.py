@@ -1,0 +1,139 @@
+"""Matching and ranking documents on each database, and the snippets of the hits.
+
+PostgreSQL: the document's ``tsv`` against ``to_tsquery`` of the compiled query,
+per configuration (so the GIN index answers each), ranked by ``ts_rank``
+(headline weight A, summary B, body C). SQLite: the FTS5 tables, ranked by
+``bm25`` with the same order of weights. Both take the query compiled from one
+parse (:mod:`cms.articles.search.syntax`), so they read it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG
+
+from cms.articles.search.models import HEAD, SearchDocument
+from cms.articles.search.syntax import CONFIGS, Query, to_fts5, to_tsquery
+from cms.articles.search.text import Matcher, fragments, highlight
+from cms.core.extensions import db
+
+#: FTS5 ``bm25`` weights of the columns headline, summary, body.
+FTS5_WEIGHTS = "10.0, 4.0, 1.0"
+#: FTS5 tables, one per configuration (created by migration 0007).
+FTS5_TABLES = {config: f"search_fts_{config}" for config in CONFIGS}
+FTS5_SELECT = (
+    "SELECT rowid AS doc_id, -bm25({table}, {weights}) AS rank "
+    "FROM {table} WHERE {table} MATCH :match_{config}"
+)
+
+
+def hits(query: Query, *, heads: bool) -> Subquery | None:
+    """Return a subquery ``(doc_id, article_id, version, rank)``: what ``query`` matches.
+
+    ``heads``: the documents of story heads (editors), else of public versions
+    (partners). Higher ranks are better. ``None`` when the query looks for
+    nothing (no words, or only stop words or excluded words).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _postgresql_hits(query, heads)
+    return _sqlite_hits(query, heads)
+
+
+def _postgresql_hits(query: Query, heads: bool) -> Subquery | None:
+    conditions = []
+    ranks = []
+    for config in CONFIGS:
+        compiled = to_tsquery(query, config)
+        if compiled is None:
+            continue
+        tsquery = func.to_tsquery(cast(literal(config), REGCONFIG), func.unaccent(compiled))
+        conditions.append(
+            and_(SearchDocument.config == config, SearchDocument.tsv.bool_op("@@")(tsquery))
+        )
+        ranks.append((SearchDocument.config == config, func.ts_rank(SearchDocument.tsv, tsquery)))
+    if not conditions:
+        return None
+    rank = ranks[0][1] if len(ranks) == 1 else case(*ranks[:-1], else_=ranks[-1][1])
+    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    # OFFSET 0 keeps PostgreSQL from merging this into the outer query: each
+    # match's rank is computed once and only narrow (id, rank) rows travel on;
+    # merged, every match's tsvector is carried through the sort to compute
+    # the rank again after the joins.
+    return (
+        select(
+            SearchDocument.id.label("doc_id"),
+            SearchDocument.article_id,
+            SearchDocument.version,
+            cast(rank, Float).label("rank"),
+        )
+        .where(kind, or_(*conditions))
+        .offset(0)
+        .subquery("hits")
+    )
+
+
+def _sqlite_hits(query: Query, heads: bool) -> Subquery | None:
+    parts = []
+    params: dict[str, Any] = {}
+    for config, table in FTS5_TABLES.items():
+        compiled = to_fts5(query, config)
+        if compiled is None:
+            continue
+        params[f"match_{config}"] = compiled
+        # Table names come from FTS5_TABLES; the query itself is a bound parameter.
+        parts.append(FTS5_SELECT.format(table=table, weights=FTS5_WEIGHTS, config=config))
+    if not parts:
+        return None
+    matched = (
+        text(" UNION ALL ".join(parts))
+        .bindparams(**params)
+        .columns(doc_id=Integer, rank=Float)
+        .subquery("matched")
+    )
+    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    return (
+        select(matched.c.doc_id, SearchDocument.article_id, SearchDocument.version, matched.c.rank)
+        .join(SearchDocument, SearchDocument.id == matched.c.doc_id)
+        .where(kind)
+        .subquery("hits")
+    )
+
+
+def highlights(
+    query: Query, documents: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Return ``{(article id, version): {"headline", "fragments"}}``, matches in ``<mark>``.
+
+    ``documents`` names each document by article id and version (``HEAD`` for a head).
+    """
+    if not documents:
+        return {}
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    rows = db.session.scalars(
+        select(SearchDocument).where(
+            tuple_(SearchDocument.article_id, SearchDocument.version).in_(documents)
+        )
+    )
+    for document in rows:
+        matches = Matcher.of(query, document.config)
+        pieces = fragments(document.summary, matches) + fragments(document.body, matches)
+        found[(document.article_id, document.version)] = {
+            "headline": highlight(document.headline, matches),
+            "fragments": pieces[:2],
+        }
+    return found

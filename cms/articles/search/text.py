@@ -1,0 +1,161 @@
+"""What a search document says, and the highlighted snippets of a hit. Pure functions.
+
+Snippets are made here, in Python, for both databases: the text is
+HTML-escaped and only the ``<mark>`` elements we add are markup, so a hit
+reads the same and is equally safe on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+
+import snowballstemmer
+
+from cms.articles.search.syntax import ENGLISH, Query, tokens
+
+#: Words either side of the first match in a fragment of the body.
+FRAGMENT_WORDS = 12
+#: Fragments of the text shown per hit.
+FRAGMENTS = 2
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append(" ")
+
+
+def html_text(fragment: str) -> str:
+    """Return the text of an HTML ``fragment`` (our rendered bodies), whitespace collapsed."""
+    parser = _TextOnly()
+    parser.feed(fragment)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+def summary_text(
+    deck: str | None, dateline: dict | None, bylines: Iterable[dict], keywords: Iterable[str]
+) -> str:
+    """Return the searchable text beside headline and body: deck, dateline, bylines, keywords."""
+    parts = [deck or ""]
+    if dateline:
+        parts.append(
+            " ".join(
+                str(dateline[k])
+                for k in ("city", "region", "country", "agency")
+                if dateline.get(k)
+            )
+        )
+    parts.extend(str(byline.get("name", "")) for byline in bylines)
+    parts.extend(keywords)
+    return " · ".join(part for part in parts if part)
+
+
+def fold(word: str) -> str:
+    """Return ``word`` case-folded without diacritics: what both databases compare."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _normal(word: str, config: str) -> tuple[str, str]:
+    """Return ``word`` folded, and folded and stemmed in ``config`` (cached: words repeat)."""
+    folded = fold(word)
+    return folded, _stemmer().stemWord(folded) if config == ENGLISH else folded
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """Says whether a word of a document is one the query looks for."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    config: str
+
+    @classmethod
+    def of(cls, query: Query, config: str) -> Matcher:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        for term in query.positive_terms:
+            normal = [_normal(word, config) for word in term.words]
+            if term.prefix:
+                prefixes.extend(normal.pop())
+            exact.update(stem for _folded, stem in normal)
+        return cls(frozenset(exact), tuple(p for p in prefixes if p), config)
+
+    def __call__(self, word: str) -> bool:
+        folded, stem = _normal(word, self.config)
+        return stem in self.exact or any(folded.startswith(prefix) for prefix in self.prefixes)
+
+
+#: A word: letters and digits (`\w` without the underscore), as ``syntax.tokens`` reads them.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """Split ``text`` into ``(piece, is_word)`` pieces that join back to it."""
+    pieces: list[tuple[str, bool]] = []
+    end = 0
+    for match in _WORD.finditer(text):
+        if match.start() > end:
+            pieces.append((text[end : match.start()], False))
+        pieces.append((match.group(), True))
+        end = match.end()
+    if end < len(text):
+        pieces.append((text[end:], False))
+    return pieces
+
+
+def _marked(pieces: list[tuple[str, bool]], matches: Matcher) -> str:
+    return "".join(
+        f"<mark>{html.escape(piece)}</mark>" if is_word and matches(piece) else html.escape(piece)
+        for piece, is_word in pieces
+    )
+
+
+def highlight(text: str, matches: Matcher) -> str:
+    """Return ``text`` HTML-escaped with each matching word in ``<mark>``."""
+    return _marked(_pieces(text), matches)
+
+
+def fragments(text: str, matches: Matcher, count: int = FRAGMENTS) -> list[str]:
+    """Return up to ``count`` highlighted fragments of ``text`` around its matches."""
+    pieces = _pieces(text)
+    words = [i for i, (_piece, is_word) in enumerate(pieces) if is_word]
+    found: list[str] = []
+    position = 0
+    while position < len(words) and len(found) < count:
+        hit = next((n for n in range(position, len(words)) if matches(pieces[words[n]][0])), None)
+        if hit is None:
+            break
+        first, last = max(hit - FRAGMENT_WORDS, 0), min(hit + FRAGMENT_WORDS, len(words) - 1)
+        start, end = words[first], words[last] + 1
+        snippet = _marked(pieces[start:end], matches)
+        before = "… " if first > 0 else ""
+        after = " …" if last < len(words) - 1 else ""
+        found.append(before + snippet + after)
+        position = last + 1
+    return found
+
+
+__all__ = ["Matcher", "fold", "fragments", "highlight", "html_text", "summary_text", "tokens"]

@@ -1,0 +1,143 @@
+"""Partner search: the published versions a partner may see, never a head or a draft."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+
+from cms.articles import operations as article_ops
+from cms.articles.models import VersionKind
+from cms.core.extensions import db
+from cms.core.types import utcnow
+from tests import factories
+from tests.delivery.support import run_worker
+
+PLAIN = {"deck": None, "dateline": None, "bylines": [], "keywords": []}
+
+
+def story(author, headline: str, body: str = "", **fields):
+    return factories.article(author, **{**PLAIN, "headline": headline, "body": body, **fields})
+
+
+def search(client, key: str, **args):
+    return client.get(f"/content/v1/search?{urlencode(args)}", headers=factories.partner_auth(key))
+
+
+def found(client, key: str, q: str, **args) -> list[int]:
+    response = search(client, key, q=q, **args)
+    assert response.status_code == 200, response.json
+    return [item["id"] for item in response.json["items"]]
+
+
+def test_finds_published_versions_with_highlights(client, reporter, editor):
+    published = factories.published(story(reporter, "Glacier retreats", "Ice lost."), editor)
+    story(reporter, "Glacier draft", "Not out yet.")
+    _, key = factories.partner()
+
+    response = search(client, key, q="glacier")
+
+    [hit] = response.json["items"]
+    assert hit["id"] == published.id
+    assert hit["version"] == 1
+    assert hit["headline"] == "Glacier retreats"
+    assert hit["highlights"]["headline"] == "<mark>Glacier</mark> retreats"
+    assert response.json["next_cursor"] is None
+
+
+def test_an_unpublished_edit_is_not_searched_until_published(client, reporter, editor):
+    article = factories.published(story(reporter, "Bridge closes", "Repairs begin."), editor)
+    edited, _ = article_ops.edit_article(
+        article, article.etag, {"body": "Repairs begin. Divers found cracks."}, reporter
+    )
+    db.session.commit()
+    _, key = factories.partner()
+
+    assert found(client, key, "divers") == []
+    assert found(client, key, "repairs") == [article.id]
+
+    factories.published(edited, editor, kind=VersionKind.UPDATE)
+
+    assert found(client, key, "divers") == [article.id]
+
+
+def test_sections_embargo_and_kills_decide_what_is_found(client, reporter, editor):
+    sport = factories.published(story(reporter, "Comet final", section="sport"), editor)
+    lifted = utcnow() + timedelta(hours=1)
+    embargoed = factories.published(
+        story(reporter, "Comet study", section="science"), editor, embargo_until=lifted
+    )
+    killed = factories.published(story(reporter, "Comet hoax", section="science"), editor)
+    factories.withdrawn(killed, editor)
+    _, plain = factories.partner()
+    _, sport_only = factories.partner(sections=["sport"])
+    _, trusted = factories.partner(embargo_access=True)
+
+    assert found(client, plain, "comet") == [sport.id]
+    assert found(client, sport_only, "comet") == [sport.id]
+    assert sorted(found(client, trusted, "comet")) == sorted([sport.id, embargoed.id])
+    [early] = search(client, trusted, q="comet study").json["items"]
+    assert early["embargoed"] is True
+
+    run_worker(lifted)
+
+    assert sorted(found(client, plain, "comet")) == sorted([sport.id, embargoed.id])
+    assert found(client, plain, "comet", section="sport") == [sport.id]
+
+
+def test_pages_by_cursor(client, reporter, editor):
+    made = {
+        factories.published(story(reporter, f"Harbour {n}", "harbour " * n), editor).id
+        for n in range(1, 5)
+    }
+    _, key = factories.partner()
+
+    seen: list[int] = []
+    cursor = None
+    while True:
+        response = search(
+            client, key, q="harbour", limit=3, **({"cursor": cursor} if cursor else {})
+        )
+        seen.extend(item["id"] for item in response.json["items"])
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(seen) == sorted(made)
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {},
+        {"q": ""},
+        {"q": "x" * 1001},
+        {"q": "a\x00b"},
+        {"q": "x", "cursor": "bogus"},
+        {"q": "x", "limit": 0},
+    ],
+)
+def test_bad_arguments_are_refused(client, args):
+    _, key = factories.partner()
+
+    response = search(client, key, **args)
+
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("q", ['"', "-", "OR", "NEAR(x", "*", "^", "headline:x", "-x"])
+def test_malformed_queries_never_fail(client, reporter, editor, q):
+    factories.published(story(reporter, "Headline x"), editor)
+    _, key = factories.partner()
+
+    response = search(client, key, q=q)
+
+    assert response.status_code == 200
+    assert isinstance(response.json["items"], list)
+
+
+def test_needs_a_key(client):
+    assert client.get("/content/v1/search?q=x").status_code == 401
