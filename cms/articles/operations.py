@@ -21,7 +21,14 @@ from sqlalchemy.orm import joinedload
 
 from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
-from cms.articles.models import Article, ArticleStatus, Body, Revision, parse_etag
+from cms.articles.models import (
+    Article,
+    ArticleStatus,
+    Body,
+    FollowKind,
+    Revision,
+    parse_etag,
+)
 from cms.articles.rendering import check_markup, render_markdown
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
@@ -216,6 +223,7 @@ def create_article(
             created_at=now,
             updated_at=now,
             follows_id=follows,
+            follows_kind=None if follows is None else FollowKind.REPLACEMENT,
         )
         try:
             with db.session.begin_nested():

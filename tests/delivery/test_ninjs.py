@@ -83,9 +83,14 @@ def test_every_kind_of_version_and_a_kill_validate(client, session, reporter, ed
     assert corrected["located"] == "Dushanbe, Tajikistan"
     assert corrected["by"] == "By Jane Roe and John Doe, Reuters"
     assert corrected["pubstatus"] == "usable"
-    assert corrected["descriptions"][0]["role"] == "correction"
-    assert "Name fixed." in corrected["descriptions"][0]["value"]
-    assert "descriptions" not in first
+    assert corrected["descriptions"][0] == {
+        "role": "dateline",
+        "contenttype": "text/plain",
+        "value": "DUSHANBE, Tajikistan (Reuters) \N{EM DASH}",
+    }
+    assert corrected["descriptions"][1]["role"] == "correction"
+    assert "Name fixed." in corrected["descriptions"][1]["value"]
+    assert [d["role"] for d in first["descriptions"]] == ["dateline"]
     assert first["headlines"][1] == {"role": "sub", "value": factories.STORY["deck"]}
     assert embargoed["embargoed"] == bare.live.embargo_until.isoformat()
     assert "by" not in embargoed
@@ -135,6 +140,14 @@ def test_the_mapping_is_pure_and_total():
         "first_published_at": "2026-07-27T10:00:00+00:00",
         "embargoed": False,
         "embargo_until": None,
+        "pubstatus": "usable",
+        "dateline_text": "BOSTON, Mass. \N{EM DASH}",
+        "credit": None,
+        "copyright_holder": "Newsroom CMS",
+        "copyright_notice": "\N{COPYRIGHT SIGN} 2026 Newsroom CMS",
+        "usage_terms": "Partners only.",
+        "follows": None,
+        "followed_by": [],
     }
 
     document = feeds.ninjs(item)
