@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feedgen.ext.base import BaseExtension
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -137,6 +137,23 @@ def lineage_links(item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return links + [(f"followed by ({link['kind']})", link) for link in item["followed_by"]]
 
 
+class _RelatedLinks(BaseEntryExtension):
+    """An entry's ``rel="related"`` links, with titles (feedgen 1.0 drops a link's ``rel``)."""
+
+    def __init__(self) -> None:
+        self.links: list[tuple[str, str]] = []
+
+    def extend_atom(self, entry: Any) -> Any:
+        atom = entry.nsmap.get(None, "http://www.w3.org/2005/Atom")
+        for title, href in self.links:
+            entry.append(
+                entry.makeelement(
+                    f"{{{atom}}}link", {"rel": "related", "href": href, "title": title}
+                )
+            )
+        return entry
+
+
 def kill_note(kill: dict[str, Any]) -> str:
     """Return what partners are told of a kill: ``Withdrawn: <reason>``."""
     return f"Withdrawn: {kill['reason']}" if kill["reason"] else "Withdrawn"
@@ -155,8 +172,8 @@ def atom_feed(
     whose ``ref`` is the story's entry id.
     """
     feed = FeedGenerator()
-    feed.register_extension("tombstones", _Tombstones, atom=True, rss=False)
-    feed.tombstones.kills = [{**k, "href": _xml(_absolute(info, k["href"]))} for k in kills]
+    feed.register_extension("newsroom", _Tombstones, _RelatedLinks, atom=True, rss=False)
+    feed.newsroom.kills = [{**k, "href": _xml(_absolute(info, k["href"]))} for k in kills]
     feed.id(_xml(info.id))
     feed.title(_xml(info.title))
     feed.author({"name": _xml(info.author)})
@@ -174,8 +191,9 @@ def atom_feed(
         entry.link(
             href=_xml(_absolute(info, item["href"])), rel="alternate", type="application/json"
         )
-        for title, link in lineage_links(item):
-            entry.link(href=_xml(_absolute(info, link["href"])), rel="related", title=title)
+        entry.newsroom.links = [
+            (title, _xml(_absolute(info, link["href"]))) for title, link in lineage_links(item)
+        ]
         for byline in item["bylines"]:
             entry.author({"name": _xml(byline["name"])})
         if item["credit"]:
