@@ -128,6 +128,11 @@ def from_environment(instance_path: str) -> dict:
         "CMS_LOG_LEVEL": os.environ.get("CMS_LOG_LEVEL", "INFO"),
         "CMS_INGEST_MAX_BYTES": _int("CMS_INGEST_MAX_BYTES", 1024 * 1024),
         "CMS_INGEST_TAKE_WINDOW_HOURS": _int("CMS_INGEST_TAKE_WINDOW_HOURS", 24),
+        "CMS_COPYRIGHT_HOLDER": os.environ.get("CMS_COPYRIGHT_HOLDER", "Newsroom CMS"),
+        "CMS_USAGE_TERMS": os.environ.get(
+            "CMS_USAGE_TERMS",
+            "For use by licensed partners only. Credit the newsroom and any agency named.",
+        ),
         **webhook_settings(),
         **login_limits(),
     }

@@ -65,6 +65,17 @@ def revision_reference(column: str) -> ForeignKeyConstraint:
     )
 
 
+class FollowKind(enum.StrEnum):
+    """How a story follows an earlier one (its lineage, shown to partners both ways)."""
+
+    #: The same story rewritten (a write-through): partners replace the old one.
+    REWRITE = "rewrite"
+    #: The same story with a new top (lede).
+    NEW_LEDE = "new-lede"
+    #: Replaces a killed story (what a new wire take of a killed story starts).
+    REPLACEMENT = "replacement"
+
+
 class VersionKind(enum.StrEnum):
     """What a publication is to readers."""
 
@@ -145,8 +156,13 @@ class Article(Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why the story was killed; shown to partners with the withdrawal.
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
-    #: The killed story this one follows: a new take of it arrived from the wire.
+    #: The earlier story this one follows (a rewrite, a new lede, or the
+    #: replacement of a killed story, e.g. a new wire take of it); see ``follows_kind``.
     follows_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    #: How this story follows ``follows_id``; set with it, ``None`` without it.
+    follows_kind: Mapped[FollowKind | None] = mapped_column(
+        enum_type(FollowKind, "follow_kind", 16)
+    )
 
     created_by: Mapped[User] = relationship()
     head: Mapped[Revision] = relationship(

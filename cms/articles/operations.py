@@ -40,6 +40,7 @@ from cms.articles.models import (
     Article,
     ArticleStatus,
     Body,
+    FollowKind,
     PublicState,
     Revision,
     Version,
@@ -57,7 +58,13 @@ from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.cache import app_cache
 from cms.core.database import changed_rows
-from cms.core.errors import Conflict, MergeConflict, NotFound, PreconditionFailed
+from cms.core.errors import (
+    Conflict,
+    MergeConflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from cms.core.extensions import db
 from cms.core.http import stale_precondition, strong_match
 from cms.core.pagination import SortKey, decode_keys, encode_cursor, keyset_page, page_size
@@ -580,6 +587,7 @@ def create_article(
             created_at=now,
             updated_at=now,
             follows_id=follows,
+            follows_kind=None if follows is None else FollowKind.REPLACEMENT,
         )
         try:
             with db.session.begin_nested():
@@ -709,6 +717,51 @@ def swap_state(article: Article, **values: Any) -> None:
     if swapped != 1:
         based_on = article.etag
         raise _stale(get_article(article.id), based_on)
+
+
+#: How far a lineage chain is followed when looking for a cycle.
+LINEAGE_DEPTH_MAX = 1000
+
+
+def set_follows(
+    article: Article, if_match: str, follows: int | None, kind: FollowKind | None
+) -> Article:
+    """Declare the story ``article`` follows (``kind``: how), or none, based on ``if_match``.
+
+    Raises :class:`Conflict` for a withdrawn article, :class:`PreconditionFailed`
+    for a stale base, and :class:`ValidationFailed` for a story that does not
+    exist, the article itself, a chain that would come back to it, or a
+    ``follows`` without a ``kind``.
+    """
+    ensure_not_withdrawn(article, "change the lineage of")
+    ensure_current(article, if_match)
+    if follows is None:
+        kind = None
+    else:
+        if kind is None:
+            raise _lineage_error("kind", "Say how this story follows the other one.")
+        _ensure_no_cycle(article.id, follows)
+    swap_state(article, follows_id=follows, follows_kind=kind)
+    log.info("article %s follows %s (%s)", article.id, follows, kind)
+    return get_article(article.id)
+
+
+def _ensure_no_cycle(article_id: int, follows: int) -> None:
+    current: int | None = follows
+    for _step in range(LINEAGE_DEPTH_MAX):
+        if current == article_id:
+            raise _lineage_error("follows", "A story cannot follow itself, even through others.")
+        if current is None:
+            return
+        row = db.session.execute(select(Article.follows_id).where(Article.id == current)).first()
+        if row is None:
+            raise _lineage_error("follows", f"There is no article {current}.")
+        current = row.follows_id
+    raise _lineage_error("follows", "The chain of stories it follows is too long.")
+
+
+def _lineage_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={"json": {field: [message]}})
 
 
 def edit_article(

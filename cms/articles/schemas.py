@@ -22,7 +22,7 @@ from cms.articles.content import (
     SECTION_MAX,
     SLUG_MAX,
 )
-from cms.articles.models import Article, ArticleStatus, PublicState, public_state
+from cms.articles.models import Article, ArticleStatus, FollowKind, PublicState, public_state
 from cms.articles.operations import FACETS, SORTS, MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
 from cms.articles.search.schemas import HighlightsSchema
@@ -88,6 +88,26 @@ class ArticleWriteSchema(Schema):
 
 class ArticleCreateSchema(ArticleWriteSchema):
     headline = VisibleText(HEADLINE_MAX, required=True)
+
+
+class FollowsSchema(Schema):
+    """The story an article follows, and how: its lineage, which partners see both ways."""
+
+    follows = fields.Integer(
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2_147_483_647),
+        metadata={"description": "The earlier story's id; `null`: it follows none."},
+    )
+    kind = fields.Enum(
+        FollowKind,
+        by_value=True,
+        allow_none=True,
+        metadata={
+            "description": "`rewrite`, `new-lede` or `replacement` (of a killed story); "
+            "required with `follows`."
+        },
+    )
 
 
 class RestoreSchema(Schema):
@@ -208,7 +228,16 @@ class ArticleSummarySchema(Schema):
     follows = fields.Integer(
         attribute="follows_id",
         allow_none=True,
-        metadata={"description": "The killed story this one follows (a new wire take of it)."},
+        metadata={
+            "description": "The earlier story this one follows (set with "
+            "`PUT /articles/{id}/follows`; a new wire take of a killed story starts one)."
+        },
+    )
+    follows_kind = fields.Enum(
+        FollowKind,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "`rewrite`, `new-lede` or `replacement`."},
     )
 
 

@@ -21,6 +21,7 @@ from cms.articles.schemas import (
     BlameSchema,
     DiffArgsSchema,
     DiffSchema,
+    FollowsSchema,
     MergeArgsSchema,
     RestoreSchema,
     RevisionListArgsSchema,
@@ -273,3 +274,22 @@ class Blame(MethodView):
             "revision": article.head_number,
             "paragraphs": operations.blame_article(article),
         }
+
+
+@blp.route(f"/<{ID}:article_id>/follows")
+class ArticleFollows(MethodView):
+    @auth_required()
+    @blp.doc(**IF_MATCH_DOC)
+    @blp.arguments(FollowsSchema)
+    @blp.response(200, ArticleSchema, headers=ETAG_HEADER)
+    @blp.alt_response(409, description="The story is withdrawn: a kill is final.")
+    def put(self, lineage, article_id):
+        """Declare the earlier story this one follows (a rewrite, a new lede, a replacement).
+
+        Partners see the link both ways once they can see both stories.
+        """
+        article = operations.get_article(article_id)
+        article = operations.set_follows(
+            article, if_match_header(), lineage["follows"], lineage.get("kind")
+        )
+        return article_response(article)

@@ -13,8 +13,9 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.http import http_date
+from werkzeug.http import http_date, parse_options_header
 
+from cms.core.errors import NotAcceptable
 from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, public_url
 from cms.core.routing import ID
 from cms.core.types import utcnow
@@ -37,8 +38,9 @@ JSON = "application/json"
 NEWSROOM = "Newsroom CMS"
 CACHING = {"Cache-Control": "private, no-cache", "Vary": "Accept, Authorization"}
 CACHING_DOC = {**ETAG_HEADER, "Last-Modified": {"schema": {"type": "string"}}}
-#: OpenAPI: the ninjs representation of a story (``?format=ninjs``): the members we
-#: always send; the whole shape is IPTC's schema (``feeds.NINJS_SCHEMA``).
+#: OpenAPI: the ninjs representation of a story (``?format=ninjs`` or ``ninjs3``, the
+#: latter sent as ``application/ninjs+json; version=3.1``): the members we always
+#: send; the whole shape is IPTC's schema (``feeds.NINJS_SCHEMA``, ``feeds.NINJS3_SCHEMA``).
 NINJS_DOC = {
     "responses": {
         200: {
@@ -46,13 +48,15 @@ NINJS_DOC = {
                 feeds.NINJS_MEDIA_TYPE: {
                     "schema": {
                         "type": "object",
-                        "description": f"IPTC ninjs {feeds.NINJS_VERSION}: {feeds.NINJS_SCHEMA}",
-                        "required": ["uri", "type", "version", "pubstatus", "standard"],
+                        "description": f"IPTC ninjs {feeds.NINJS_VERSION}: {feeds.NINJS_SCHEMA}"
+                        f" or {feeds.NINJS3_VERSION}: {feeds.NINJS3_SCHEMA}",
+                        "required": ["uri", "type", "version", "standard"],
                         "properties": {
                             "uri": {"type": "string"},
                             "type": {"type": "string"},
                             "version": {"type": "string"},
                             "pubstatus": {"type": "string"},
+                            "pubStatus": {"type": "string"},
                             "standard": {"type": "object"},
                         },
                     }
@@ -64,7 +68,9 @@ NINJS_DOC = {
 PROBLEMS = {
     401: "No API key, or one that is unknown or revoked.",
     404: "No such story, or not one this partner may see.",
-    410: "The story was withdrawn: the body is the kill notice.",
+    406: "`Accept` names no representation we serve.",
+    410: "The story was withdrawn, whichever version was asked for: the body is the kill "
+    "notice (`pubstatus: canceled`; `ninjs` and `ninjs3` members in ninjs 2.2 and 3.1).",
     422: "Invalid arguments.",
 }
 
@@ -109,15 +115,43 @@ def _json(data: Any, **headers: str) -> Response:
     return Response(representations.dumps(data), mimetype=JSON, headers=headers)
 
 
+#: What ``Accept`` may name: media type and ``version`` parameter → format.
+ACCEPTED = {
+    (JSON, None): representations.JSON_FORMAT,
+    ("application/*", None): representations.JSON_FORMAT,
+    ("*/*", None): representations.JSON_FORMAT,
+    (feeds.NINJS_MEDIA_TYPE, None): representations.NINJS_FORMAT,
+    (feeds.NINJS_MEDIA_TYPE, "2.2"): representations.NINJS_FORMAT,
+    (feeds.NINJS_MEDIA_TYPE, "2"): representations.NINJS_FORMAT,
+    (feeds.NINJS_MEDIA_TYPE, "3.1"): representations.NINJS3_FORMAT,
+    (feeds.NINJS_MEDIA_TYPE, "3"): representations.NINJS3_FORMAT,
+}
+MEDIA_TYPES = {
+    representations.JSON_FORMAT: JSON,
+    representations.NINJS_FORMAT: feeds.NINJS_MEDIA_TYPE,
+    representations.NINJS3_FORMAT: f"{feeds.NINJS_MEDIA_TYPE}; version={feeds.NINJS3_VERSION}",
+}
+
+
 def _format(requested: str | None) -> str:
-    """Return the representation asked for by ``?format=``, else by ``Accept``."""
+    """Return the representation asked for by ``?format=``, else by ``Accept``.
+
+    ``Accept`` entries are taken best first; a ninjs ``version`` parameter
+    picks 2.2 or 3.1. Raises :class:`NotAcceptable` when none can be served.
+    """
     if requested is not None:
         return requested
-    best = request.accept_mimetypes.best_match((JSON, feeds.NINJS_MEDIA_TYPE), default=JSON)
-    return (
-        representations.NINJS_FORMAT
-        if best == feeds.NINJS_MEDIA_TYPE
-        else representations.JSON_FORMAT
+    if not request.accept_mimetypes:
+        return representations.JSON_FORMAT
+    for value, quality in request.accept_mimetypes:
+        media_type, _, parameters = value.partition(";")
+        params = parse_options_header(f"x;{parameters}")[1] if parameters else {}
+        fmt = ACCEPTED.get((media_type.strip().lower(), params.get("version")))
+        if fmt is not None and quality > 0:
+            return fmt
+    raise NotAcceptable(
+        "A story comes as application/json, application/ninjs+json (version 2.2) or "
+        "application/ninjs+json; version=3.1."
     )
 
 
@@ -135,8 +169,15 @@ class ContentArticles(MethodView):
         change, read the changes feed.
         """
         now = utcnow()
-        found, next_cursor = queries.list_articles(current_reader(), limit=limit, **filters)
-        items = [representations.representation(f, embargoed=f.embargoed(now)) for f in found]
+        reader = current_reader()
+        found, next_cursor = queries.list_articles(reader, limit=limit, **filters)
+        links = queries.lineage(reader, [f.article_id for f in found])
+        items = [
+            representations.representation(
+                f, reader, embargoed=f.embargoed(now), links=links[f.article_id]
+            )
+            for f in found
+        ]
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
 
@@ -169,7 +210,7 @@ class ContentSearch(MethodView):
 @articles_blp.route(f"/<{ID}:article_id>", parameters=[IF_NONE_MATCH_HEADER])
 class ContentArticle(MethodView):
     @partner_required
-    @_documented(articles_blp, 401, 404, 410, 422)
+    @_documented(articles_blp, 401, 404, 406, 410, 422)
     @articles_blp.arguments(ArticleArgsSchema(), location="query", as_kwargs=True)
     @articles_blp.response(200, PartnerArticleSchema, headers=CACHING_DOC)
     @articles_blp.doc(**NINJS_DOC)
@@ -177,21 +218,23 @@ class ContentArticle(MethodView):
     def get(self, article_id, version=None, format=None):
         """The story's current public version, or `?version=` an older one.
 
-        `?format=ninjs` or `Accept: application/ninjs+json` gives IPTC ninjs 2.2.
+        `?format=ninjs` or `Accept: application/ninjs+json` gives IPTC ninjs 2.2,
+        `?format=ninjs3` or `Accept: application/ninjs+json; version=3.1` ninjs 3.1.
         Honours `If-None-Match` and `If-Modified-Since`.
         """
         fmt = _format(format)
         now = utcnow()
-        found = queries.find_article(current_reader(), article_id, version=version)
-        etag = representations.article_etag(found, fmt, now)
+        reader = current_reader()
+        found = queries.find_article(reader, article_id, version=version)
+        links = queries.lineage(reader, [article_id])[article_id]
+        etag = representations.article_etag(found, fmt, now, reader, links)
         last_modified = found.last_modified(now)
         cached = not_modified(etag, last_modified, headers=CACHING)
         if cached is not None:
             return cached
-        mimetype = feeds.NINJS_MEDIA_TYPE if fmt == representations.NINJS_FORMAT else JSON
         return Response(
-            representations.article_body(found, fmt, now),
-            mimetype=mimetype,
+            representations.article_body(found, fmt, now, reader, links),
+            content_type=MEDIA_TYPES[fmt],
             headers={"ETag": etag, "Last-Modified": http_date(last_modified), **CACHING},
         )
 
@@ -217,7 +260,11 @@ class Changes(MethodView):
 
 def _feed(kind: str, section: str | None, limit: int) -> Response:
     now = utcnow()
-    found, _cursor = queries.list_articles(current_reader(), limit=limit, section=section)
+    reader = current_reader()
+    found, _cursor = queries.list_articles(reader, limit=limit, section=section)
+    # The feed's window: the time its stories cover (all time when it is not full).
+    oldest = found[-1].event_id if len(found) == limit else 0
+    kills = queries.recent_kills(reader, limit=limit, section=section, after_event=oldest)
     suffix = f":{section}" if section else ""
     info = feeds.FeedInfo(
         id=f"tag:newsroom-cms,2026:feed:{kind}{suffix}",
@@ -227,7 +274,7 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
         author=NEWSROOM,
         now=now,
     )
-    document, etag = representations.feed_document(kind, info, found, now)
+    document, etag = representations.feed_document(kind, info, found, now, reader, kills)
     cached = not_modified(etag, headers=CACHING)
     if cached is not None:
         return cached

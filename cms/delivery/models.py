@@ -31,6 +31,8 @@ from cms.outbox.models import DeliveryEvent, EventId
 PARTNER_NAME_MAX = 200
 #: Longest webhook URL, in characters.
 WEBHOOK_URL_MAX = 2000
+#: Longest copyright holder or usage terms of a partner, in characters.
+RIGHTS_TEXT_MAX = 1000
 
 
 class Partner(Model):
@@ -56,6 +58,11 @@ class Partner(Model):
     webhook_paused_reason: Mapped[str | None] = mapped_column(String(500))
     #: An inactive partner's keys are refused and its webhooks wait.
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The copyright holder named in what this partner receives; ``None``: the
+    #: newsroom's ``CMS_COPYRIGHT_HOLDER``.
+    copyright_holder: Mapped[str | None] = mapped_column(String(RIGHTS_TEXT_MAX))
+    #: The usage terms sent to this partner; ``None``: the newsroom's ``CMS_USAGE_TERMS``.
+    usage_terms: Mapped[str | None] = mapped_column(String(RIGHTS_TEXT_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

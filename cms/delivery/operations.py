@@ -21,6 +21,7 @@ from cms.core.database import changed_rows
 from cms.core.errors import Conflict, NotFound, ValidationFailed
 from cms.core.extensions import db
 from cms.core.pagination import SortKey
+from cms.core.text import visible_or_none
 from cms.core.types import utcnow
 from cms.delivery import webhooks
 from cms.delivery.access import forget_keys, key_digest
@@ -72,6 +73,8 @@ def create_partner(
     sections: list[str] | None = None,
     embargo_access: bool = False,
     webhook_url: str | None = None,
+    copyright_holder: str | None = None,
+    usage_terms: str | None = None,
 ) -> tuple[Partner, str]:
     """Create a partner with its first API key; return it and the key (shown once).
 
@@ -88,6 +91,8 @@ def create_partner(
         embargo_access=embargo_access,
         webhook_url=_checked_webhook_url(webhook_url),
         webhook_secret=SECRET_PREFIX + secrets.token_urlsafe(32),
+        copyright_holder=visible_or_none(copyright_holder),
+        usage_terms=visible_or_none(usage_terms),
         active=True,
         created_at=now,
         updated_at=now,
@@ -136,7 +141,16 @@ DELIVERY_ORDER = (SortKey(Delivery.id),)
 
 #: What :func:`update_partner` may change.
 PARTNER_CHANGES = frozenset(
-    {"name", "sections", "embargo_access", "webhook_url", "webhook_paused", "active"}
+    {
+        "name",
+        "sections",
+        "embargo_access",
+        "webhook_url",
+        "webhook_paused",
+        "active",
+        "copyright_holder",
+        "usage_terms",
+    }
 )
 
 
@@ -144,7 +158,8 @@ def update_partner(partner: Partner, **changes: Any) -> Partner:
     """Change a partner's ``PARTNER_CHANGES`` fields present in ``changes``.
 
     ``sections: None`` means every section and ``webhook_url: None`` removes
-    the webhook. A new webhook URL, or ``webhook_paused: False``, resumes a
+    the webhook; ``copyright_holder`` or ``usage_terms`` ``None`` (or blank)
+    falls back to the newsroom's. A new webhook URL, or ``webhook_paused: False``, resumes a
     paused webhook. Raises :class:`Conflict` for a taken name and
     :class:`ValidationFailed` for a webhook URL that is not allowed.
     """
@@ -160,6 +175,10 @@ def update_partner(partner: Partner, **changes: Any) -> Partner:
         partner.sections = normalise_sections(changes["sections"])
     if changes.get("embargo_access") is not None:
         partner.embargo_access = changes["embargo_access"]
+    if "copyright_holder" in changes:
+        partner.copyright_holder = visible_or_none(changes["copyright_holder"])
+    if "usage_terms" in changes:
+        partner.usage_terms = visible_or_none(changes["usage_terms"])
     paused = changes.get("webhook_paused")
     if "webhook_url" in changes:
         partner.webhook_url = _checked_webhook_url(changes["webhook_url"])

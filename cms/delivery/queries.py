@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     tuple_,
 )
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: The stable identifier of a story, whatever its URL: ``ARTICLE_URI`` + id.
 ARTICLE_URI = "tag:newsroom-cms,2026:article:"
+#: Where the partners' content API lives.
+CONTENT_PATH = "/content/v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,8 @@ def find_article(reader: Reader, article_id: int, *, version: int | None = None)
 
     One indexed query (two for an older version). Raises :class:`NotFound`
     when the reader may not see the story (or that version), and
-    :class:`Gone` with the kill notice when it was withdrawn.
+    :class:`Gone` with the kill notice (``pubstatus: canceled``, as JSON and as
+    ninjs 2.2 and 3.1) when it was withdrawn, whichever version was asked for.
     """
     # Core execution: plain rows, none of the ORM's bookkeeping.
     connection = db.session.connection()
@@ -164,6 +168,7 @@ def find_article(reader: Reader, article_id: int, *, version: int | None = None)
                 f"Article {article_id} was withdrawn: {notice['reason']}",
                 **notice,
                 ninjs=feeds.ninjs_kill(notice),
+                ninjs3=feeds.ninjs_kill(notice, feeds.NINJS3_VERSION),
             )
         latest = None
     if latest is None:
@@ -224,6 +229,85 @@ def kill_notice(reader: Reader, article_id: int) -> dict[str, Any] | None:
         "slug": last.slug,
         "withdrawn_at": article.withdrawn_at.isoformat(),
         "reason": article.withdrawal_reason,
+        "pubstatus": "canceled",
+    }
+
+
+def recent_kills(
+    reader: Reader, *, limit: int, section: str | None = None, after_event: int = 0
+) -> list[dict[str, Any]]:
+    """Return the kills in the reader's feed after event ``after_event``, newest first.
+
+    At most ``limit``; each as ``{article_id, uri, href, withdrawn_at, reason}``
+    (no headline: the version killed may be one the reader never saw). A feed
+    passes the event of its oldest story, so its window is the time it covers.
+    """
+    statement = (
+        select(DeliveryEvent.article_id, DeliveryEvent.created_at, DeliveryEvent.note)
+        .where(
+            DeliveryEvent.kind == EventKind.WITHDRAWN,
+            DeliveryEvent.id > after_event,
+            _in_feed(reader),
+        )
+        .order_by(DeliveryEvent.id.desc())
+        .limit(limit)
+    )
+    if section is not None:
+        statement = statement.where(DeliveryEvent.section == section)
+    return [
+        {
+            "article_id": row.article_id,
+            "uri": f"{ARTICLE_URI}{row.article_id}",
+            "href": f"{CONTENT_PATH}/articles/{row.article_id}",
+            "withdrawn_at": row.created_at.isoformat(),
+            "reason": row.note,
+        }
+        for row in db.session.execute(statement)
+    ]
+
+
+def lineage(reader: Reader, article_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Return, for each of ``article_ids``, the story it follows and those that follow it.
+
+    ``{id: {"follows": link | None, "followed_by": [link, …]}}``, a link being
+    ``{id, uri, href, kind}``. Only stories the reader could see are named: a
+    followed story it saw a version of (killed since or not), followers it
+    sees a version of. One query.
+    """
+    result: dict[int, dict[str, Any]] = {
+        article_id: {"follows": None, "followed_by": []} for article_id in article_ids
+    }
+    if not article_ids:
+        return result
+    seen = aliased(DeliveryEvent)
+
+    def seen_by_reader(article_id: Any) -> ColumnElement[bool]:
+        return exists(select(seen.id).where(seen.article_id == article_id, visible(reader, seen)))
+
+    rows = db.session.execute(
+        select(Article.id, Article.follows_id, Article.follows_kind)
+        .where(
+            or_(
+                and_(Article.id.in_(article_ids), seen_by_reader(Article.follows_id)),
+                and_(Article.follows_id.in_(article_ids), seen_by_reader(Article.id)),
+            )
+        )
+        .order_by(Article.id)
+    ).all()
+    for row in rows:
+        if row.id in result and row.follows_id is not None:
+            result[row.id]["follows"] = _link(row.follows_id, row.follows_kind)
+        if row.follows_id in result:
+            result[row.follows_id]["followed_by"].append(_link(row.id, row.follows_kind))
+    return result
+
+
+def _link(article_id: int, kind: str) -> dict[str, Any]:
+    return {
+        "id": article_id,
+        "uri": f"{ARTICLE_URI}{article_id}",
+        "href": f"{CONTENT_PATH}/articles/{article_id}",
+        "kind": kind,
     }
 
 

@@ -19,6 +19,7 @@ from cms.articles.search.syntax import QUERY_MAX
 from cms.core.fields import JSONBoolean, Text, UTCDateTime, VisibleText, fields_at
 from cms.delivery.models import (
     PARTNER_NAME_MAX,
+    RIGHTS_TEXT_MAX,
     WEBHOOK_URL_MAX,
     DeliveryState,
     Partner,
@@ -53,6 +54,20 @@ class PartnerCorrectionSchema(Schema):
     version = fields.Integer()
     note = fields.String()
     published_at = fields.AwareDateTime()
+
+
+PUBSTATUS = validate.OneOf(["usable", "withheld", "canceled"])
+
+
+class LineageLinkSchema(Schema):
+    """A story this one follows, or one that follows it."""
+
+    id = fields.Integer()
+    uri = fields.String()
+    href = fields.String(metadata={"description": "Its current version in the content API."})
+    kind = fields.String(
+        metadata={"description": "`rewrite`, `new-lede` or `replacement` (of a killed story)."}
+    )
 
 
 class PartnerArticleSchema(Schema):
@@ -95,6 +110,35 @@ class PartnerArticleSchema(Schema):
         metadata={"description": "True while the embargo holds (partners with embargo access)."}
     )
     embargo_until = fields.AwareDateTime(allow_none=True)
+    pubstatus = fields.String(
+        validate=PUBSTATUS,
+        metadata={
+            "description": "`usable`, or `withheld` while embargoed; a kill answers 410 "
+            "with `canceled`."
+        },
+    )
+    dateline_text = fields.Function(
+        lambda item: dateline_text(item["dateline"]),
+        metadata={"description": "The rendered dateline, with the agency: `DUSHANBE, … —`."},
+    )
+    credit = fields.String(
+        allow_none=True,
+        metadata={"description": "The agency to credit (the dateline's), e.g. `Reuters`."},
+    )
+    copyright_holder = fields.String(allow_none=True)
+    copyright_notice = fields.String(
+        allow_none=True, metadata={"description": "E.g. `© 2026 Newsroom CMS`."}
+    )
+    usage_terms = fields.String(allow_none=True)
+    follows = fields.Nested(
+        LineageLinkSchema,
+        allow_none=True,
+        metadata={"description": "The earlier story this one follows: replace it with this."},
+    )
+    followed_by = fields.List(
+        fields.Nested(LineageLinkSchema),
+        metadata={"description": "Later stories that follow this one."},
+    )
 
 
 class ArticleListArgsSchema(Schema):
@@ -151,9 +195,10 @@ class ArticleArgsSchema(Schema):
         validate=ID_RANGE, metadata={"description": "An older public version."}
     )
     format = fields.String(
-        validate=validate.OneOf(["json", "ninjs"]),
+        validate=validate.OneOf(["json", "ninjs", "ninjs3"]),
         metadata={
-            "description": "`ninjs` for IPTC ninjs 2.2 (or `Accept: application/ninjs+json`)."
+            "description": "`ninjs` for IPTC ninjs 2.2 (or `Accept: application/ninjs+json`), "
+            "`ninjs3` for 3.1 (or `Accept: application/ninjs+json; version=3.1`)."
         },
     )
 
@@ -184,6 +229,9 @@ class ChangeSchema(Schema):
     )
     embargoed = fields.Boolean()
     embargo_until = fields.AwareDateTime(allow_none=True)
+    pubstatus = fields.String(
+        validate=PUBSTATUS, metadata={"description": "`usable`, `withheld` or `canceled`."}
+    )
     href = fields.String(
         allow_none=True,
         metadata={"description": "The version in the content API (not for kills)."},
@@ -225,6 +273,13 @@ class PartnerSchema(Schema):
     webhook_url = fields.String(allow_none=True)
     webhook_paused_at = fields.AwareDateTime(allow_none=True)
     webhook_paused_reason = fields.String(allow_none=True)
+    copyright_holder = fields.String(
+        allow_none=True,
+        metadata={"description": "`null`: the newsroom's (`CMS_COPYRIGHT_HOLDER`)."},
+    )
+    usage_terms = fields.String(
+        allow_none=True, metadata={"description": "`null`: the newsroom's (`CMS_USAGE_TERMS`)."}
+    )
     active = fields.Boolean()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -264,11 +319,22 @@ _SECTIONS = fields.List(
 )
 
 
+def _rights_text(description: str) -> Text:
+    """A partner's copyright holder or usage terms: ``null`` for the newsroom's."""
+    return Text(
+        allow_none=True,
+        validate=validate.Length(max=RIGHTS_TEXT_MAX),
+        metadata={"description": description},
+    )
+
+
 class PartnerCreateSchema(Schema):
     name = VisibleText(PARTNER_NAME_MAX, required=True)
     sections = _SECTIONS
     embargo_access = JSONBoolean(load_default=False)
     webhook_url = Text(allow_none=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX))
+    copyright_holder = _rights_text("Overrides `CMS_COPYRIGHT_HOLDER`.")
+    usage_terms = _rights_text("Overrides `CMS_USAGE_TERMS`.")
 
 
 class PartnerUpdateSchema(Schema):
@@ -280,6 +346,8 @@ class PartnerUpdateSchema(Schema):
         metadata={"description": "`false` resumes a webhook paused by a 410 answer."}
     )
     active = JSONBoolean()
+    copyright_holder = _rights_text("`null`: back to `CMS_COPYRIGHT_HOLDER`.")
+    usage_terms = _rights_text("`null`: back to `CMS_USAGE_TERMS`.")
 
 
 class KeyRequestSchema(Schema):

@@ -120,7 +120,8 @@ def test_the_representation_is_the_partner_schema(client, partner, reporter, edi
         "id", "uri", "href", "version", "kind", "headline", "deck", "slug", "body",
         "body_html", "dateline", "bylines", "byline_text", "section", "keywords", "language",
         "note", "corrections", "published_at", "first_published_at", "last_updated_at",
-        "embargoed", "embargo_until",
+        "embargoed", "embargo_until", "pubstatus", "dateline_text", "credit",
+        "copyright_holder", "copyright_notice", "usage_terms", "follows", "followed_by",
     ]  # fmt: skip
     assert body["uri"] == f"tag:newsroom-cms,2026:article:{article.id}"
     assert body["href"] == f"/content/v1/articles/{article.id}?version=1"

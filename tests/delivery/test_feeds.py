@@ -44,6 +44,14 @@ def _item(**overrides):
         "last_updated_at": "2026-07-27T10:00:00+00:00",
         "embargoed": False,
         "embargo_until": None,
+        "pubstatus": "usable",
+        "dateline_text": "DUSHANBE, Tajikistan (Reuters) \N{EM DASH}",
+        "credit": "Reuters",
+        "copyright_holder": "Newsroom CMS",
+        "copyright_notice": "\N{COPYRIGHT SIGN} 2026 Newsroom CMS",
+        "usage_terms": "Partners only.",
+        "follows": None,
+        "followed_by": [],
     }
     return item | overrides
 
@@ -134,7 +142,9 @@ def test_the_atom_feed_lists_live_stories_newest_first(client, partner_headers, 
     parsed = feedparser.parse(response.data)
     assert parsed.bozo == 0
     assert [e.title for e in parsed.entries] == ["New & <b>bold</b>", "Old news"]
-    assert parsed.feed.updated == new.last_updated_at.isoformat()
+    # The kill is the feed's newest change: a tombstone (RFC 6721) says so.
+    assert parsed.feed.updated == killed.withdrawn_at.isoformat()
+    assert new.last_updated_at < killed.withdrawn_at
     assert parsed.entries[0].link == f"http://localhost/content/v1/articles/{new.id}?version=1"
     assert all(draft.head.headline != e.title for e in parsed.entries)
     assert old.id != new.id
