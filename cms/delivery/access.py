@@ -64,11 +64,13 @@ class Reader:
     #: ``None``: every section.
     sections: tuple[str, ...] | None
     embargo_access: bool
+    #: The partner's own rate limit; ``None``: ``CMS_PARTNER_RATE_LIMIT``.
+    rate_limit: str | None = None
 
     @classmethod
     def of(cls, partner: Partner) -> Reader:
         sections = None if partner.sections is None else tuple(partner.sections)
-        return cls(partner.id, sections, partner.embargo_access)
+        return cls(partner.id, sections, partner.embargo_access, partner.rate_limit)
 
     @property
     def audiences(self) -> tuple[Audience, Audience]:
@@ -95,7 +97,7 @@ def authenticate(key: str) -> Reader:
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     row = db.session.execute(
-        select(Partner.id, Partner.sections, Partner.embargo_access)
+        select(Partner.id, Partner.sections, Partner.embargo_access, Partner.rate_limit)
         .join(PartnerKey, PartnerKey.partner_id == Partner.id)
         .where(
             PartnerKey.key_hash == digest,
@@ -108,7 +110,7 @@ def authenticate(key: str) -> Reader:
             "A valid partner API key is required: Authorization: Bearer <key>.",
         )
     sections = None if row.sections is None else tuple(row.sections)
-    reader = Reader(row.id, sections, row.embargo_access)
+    reader = Reader(row.id, sections, row.embargo_access, row.rate_limit)
     ttl = current_app.config["CMS_PARTNER_KEY_CACHE_SECONDS"]
     if ttl > 0:
         _key_cache().put(digest, (time.monotonic() + ttl, reader))

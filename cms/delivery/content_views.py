@@ -18,8 +18,9 @@ from werkzeug.http import http_date
 from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, public_url
 from cms.core.routing import ID
 from cms.core.types import utcnow
-from cms.delivery import feeds, queries, representations
-from cms.delivery.guards import current_reader, partner_required
+from cms.delivery import feeds, queries, representations, usage, waiting
+from cms.delivery.guards import current_reader, partner_required, quota_headers
+from cms.delivery.models import UsageChannel
 from cms.delivery.schemas import (
     ArticleArgsSchema,
     ArticleListArgsSchema,
@@ -64,6 +65,7 @@ PROBLEMS = {
     404: "No such story, or not one this partner may see.",
     410: "The story was withdrawn: the body is the kill notice.",
     422: "Invalid arguments.",
+    429: "Over your rate limit: `Retry-After` says when to try again.",
 }
 
 articles_blp = Blueprint(
@@ -84,13 +86,15 @@ feeds_blp = Blueprint(
     url_prefix="/content/v1/feeds",
     description="The latest stories as Atom 1.0 or JSON Feed 1.1.",
 )
+# Every answer to a partner says where its quota stands (RateLimit-*), errors included.
+articles_blp.after_app_request(quota_headers)
 
 
 def _documented(blp: Blueprint, *statuses: int):
     """Document the problems a content view may answer with."""
 
     def decorate(view):
-        for status in statuses:
+        for status in (*statuses, 429):
             view = blp.alt_response(status, description=PROBLEMS[status])(view)
         return view
 
@@ -127,7 +131,9 @@ class ContentArticles(MethodView):
         change, read the changes feed.
         """
         now = utcnow()
-        found, next_cursor = queries.list_articles(current_reader(), limit=limit, **filters)
+        reader = current_reader()
+        found, next_cursor = queries.list_articles(reader, limit=limit, **filters)
+        usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.API)
         items = [representations.representation(f, embargoed=f.embargoed(now)) for f in found]
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
@@ -148,7 +154,10 @@ class ContentArticle(MethodView):
         """
         fmt = _format(format)
         now = utcnow()
-        found = queries.find_article(current_reader(), article_id, version=version)
+        reader = current_reader()
+        found = queries.find_article(reader, article_id, version=version)
+        channel = UsageChannel.NINJS if fmt == representations.NINJS_FORMAT else UsageChannel.API
+        usage.count(reader.partner_id, (article_id,), channel)
         etag = representations.article_etag(found, fmt, now)
         last_modified = found.last_modified(now)
         cached = not_modified(etag, last_modified, headers=CACHING)
@@ -168,22 +177,31 @@ class Changes(MethodView):
     @_documented(changes_blp, 401, 422)
     @changes_blp.arguments(ChangesArgsSchema(), location="query", as_kwargs=True)
     @changes_blp.response(200, ChangesSchema)
-    def get(self, limit, after=None):
+    def get(self, limit, wait, after=None):
         """Events after the cursor `after`, oldest first: `published`, `updated`,
         `corrected` and `withdrawn`.
 
         Start without `after`; then pass the `next_cursor` you were given, even
         when `items` is empty. Replaying from the start rebuilds the set of live
         stories and their versions (a story is live after a non-`withdrawn`
-        event, at that event's version, until a `withdrawn` one).
+        event, at that event's version, until a `withdrawn` one). With
+        `wait=N` (long polling), a call with nothing new answers as soon as an
+        event for you commits, or with an empty page after N seconds.
         """
-        page = queries.changes(current_reader(), after=after, limit=limit)
+        reader = current_reader()
+        page = waiting.long_poll(
+            lambda: queries.changes(reader, after=after, limit=limit),
+            lambda page: bool(page.events),
+            wait,
+        )
         return _json(representations.changes_document(page, utcnow()))
 
 
 def _feed(kind: str, section: str | None, limit: int) -> Response:
     now = utcnow()
-    found, _cursor = queries.list_articles(current_reader(), limit=limit, section=section)
+    reader = current_reader()
+    found, _cursor = queries.list_articles(reader, limit=limit, section=section)
+    usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.FEED)
     suffix = f":{section}" if section else ""
     info = feeds.FeedInfo(
         id=f"tag:newsroom-cms,2026:feed:{kind}{suffix}",
