@@ -415,7 +415,7 @@ def usage_report(partner: Partner, first: str, last: str) -> dict[str, Any]:
         .order_by(Delivery.delivered_at, Delivery.id)
     )
     for hook in delivered:
-        item(hook.delivered_at.astimezone(UTC).date(), row.article_id)["webhooks"].append(
+        item(hook.delivered_at.astimezone(UTC).date(), hook.article_id)["webhooks"].append(
             {
                 "event_id": hook.id,
                 "kind": hook.kind,

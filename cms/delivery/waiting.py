@@ -151,8 +151,8 @@ def client_gone() -> bool:
 def long_poll(check: Callable[[], T], found: Callable[[T], bool], seconds: float) -> T:
     """Return ``check()`` once ``found`` holds of it, or its last value after ``seconds``.
 
-    Between checks the request's database session is closed (its connection
-    back in the pool) and the request waits to be woken (see the module).
+    Between checks the request's transaction is ended (its connection back in
+    the pool) and the request waits to be woken (see the module).
     Returns early, with the last value, when the client has gone. With
     ``seconds`` 0, simply returns ``check()``.
     """
@@ -167,7 +167,8 @@ def long_poll(check: Callable[[], T], found: Callable[[T], bool], seconds: float
         left = deadline - time.monotonic()
         if left <= 0:
             return value
-        db.session.close()
+        # Nothing to keep (a read): end the transaction, its connection back in the pool.
+        db.session.rollback()
         slice_ = min(left, _CLIENT_CHECK_SECONDS if signal.listening else interval)
         generation = signal.wait(seen, min(slice_, _CLIENT_CHECK_SECONDS))
         if client_gone():
