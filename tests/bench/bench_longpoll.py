@@ -20,11 +20,11 @@ import urllib.request
 import flask_migrate
 
 from cms.articles import operations as article_ops
-from cms.auth import operations as auth_ops
 from cms.auth.models import User
 from cms.core.extensions import db
 from cms.delivery import operations as delivery_ops
 from cms.workflow import operations as workflow_ops
+from tests import factories
 from tests.bench.bench_core import databases
 from tests.conftest import make_test_app
 from tests.servers import gunicorn
@@ -56,14 +56,8 @@ def bench(label: str, url: str) -> tuple[float, float, float]:
     app = make_test_app(url)
     with app.app_context():
         flask_migrate.upgrade()
-        reporter = auth_ops.create_user(
-            email="reporter@bench.test", name="Bench Reporter", role="reporter",
-            password="bench-password",
-        )  # fmt: skip
-        editor = auth_ops.create_user(
-            email="editor@bench.test", name="Bench Editor", role="editor",
-            password="bench-password",
-        )  # fmt: skip
+        reporter = factories.user(role="reporter")
+        editor = factories.user(role="editor")
         pending = []
         for n in range(ROUNDS):
             article = article_ops.create_article(

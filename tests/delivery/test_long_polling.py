@@ -6,8 +6,10 @@ transaction commits, and the waiting request runs in a thread of its own.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,6 +18,7 @@ from cms.auth.models import User
 from cms.core.extensions import db
 from cms.delivery.waiting import event_signal
 from tests import factories
+from tests.servers import gunicorn
 
 CHANGES = "/content/v1/changes"
 
@@ -125,3 +128,27 @@ def test_a_wait_beyond_30_seconds_is_422(client, session, wait):
 
     assert response.status_code == 422
     assert "wait" in response.json["errors"]["query"]
+
+
+@pytest.mark.live
+def test_a_long_poll_ends_when_its_client_hangs_up(live_db, database_url):
+    _, key = factories.partner()
+    after = _cursor(live_db.test_client(), factories.partner_auth(key))
+    env = {"CMS_DATABASE_URL": database_url, "GUNICORN_CMD_ARGS": "--worker-class gthread"}
+    with gunicorn(env=env) as server:
+        host, port = urlsplit(server.base_url).hostname, urlsplit(server.base_url).port
+        with socket.create_connection((host, port), timeout=10) as client:
+            client.sendall(
+                f"GET {CHANGES}?after={after}&wait=25 HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: Bearer {key}\r\n\r\n".encode()
+            )
+            time.sleep(1.5)  # waiting by now
+        hung_up = time.monotonic()
+        while "the client has gone" not in server.log() and time.monotonic() - hung_up < 20:
+            time.sleep(0.1)
+
+        log = server.log()
+
+    assert "long poll ended: the client has gone" in log
+    [line] = [line for line in log.splitlines() if f"GET {CHANGES} 200" in line]
+    assert float(line.rsplit(" ", 1)[1].removesuffix("ms")) < 20000
