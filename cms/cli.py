@@ -25,6 +25,7 @@ from cms.delivery.operations import (
     partners_query,
     revoke_key,
     rotate_webhook_secret,
+    update_partner,
 )
 from cms.demo import DEMO_PARTNER, DEMO_USERS, load_demo
 from cms.ingest.operations import IngestLimits, ingest_copy, not_applied_part, wire_desk_user
@@ -198,15 +199,43 @@ def revoke_partner_key_command(partner: str, key: str) -> None:
 
 @cms_cli.command("rotate-webhook-secret")
 @click.argument("partner")
-def rotate_webhook_secret_command(partner: str) -> None:
+@click.option(
+    "--overlap-hours",
+    type=click.FloatRange(min=0, max=24 * 30),
+    default=None,
+    help="How long the old secret signs too (default CMS_WEBHOOK_SECRET_OVERLAP_HOURS).",
+)
+def rotate_webhook_secret_command(partner: str, overlap_hours: float | None) -> None:
     """Replace PARTNER's webhook signing secret; prints the new one, once."""
 
     try:
-        secret = rotate_webhook_secret(find_partner(partner))
+        found = find_partner(partner)
+        secret = rotate_webhook_secret(found, overlap_hours=overlap_hours)
     except Problem as problem:
         _fail(problem)
     db.session.commit()
     click.echo(f"new webhook signing secret (shown once): {secret}")
+    until = found.webhook_previous_secret_until
+    if until is not None:
+        click.echo(f"the old secret signs too until {until.isoformat()}")
+
+
+@cms_cli.command("set-partner-rate-limit")
+@click.argument("partner")
+@click.argument("limit")
+def set_partner_rate_limit_command(partner: str, limit: str) -> None:
+    """Give PARTNER its own rate limit on the content API (LIMIT like 1200/minute), or
+    'default' for CMS_PARTNER_RATE_LIMIT."""
+
+    try:
+        found = update_partner(
+            find_partner(partner), rate_limit=None if limit == "default" else limit
+        )
+    except Problem as problem:
+        _fail(problem)
+    db.session.commit()
+    shown = found.rate_limit or f"the default ({current_app.config['CMS_PARTNER_RATE_LIMIT']})"
+    click.echo(f"partner {found.id} ({found.name}): rate limit {shown}")
 
 
 @cms_cli.command("reindex")

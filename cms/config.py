@@ -135,6 +135,7 @@ def from_environment(instance_path: str) -> dict:
         ),
         **webhook_settings(),
         **login_limits(),
+        **partner_transport(),
     }
 
 
@@ -176,7 +177,7 @@ def webhook_settings() -> dict:
     record the outcome before the claim lapses and another worker sends again).
     """
     settings = {
-        "CMS_WEBHOOK_MAX_ATTEMPTS": _int("CMS_WEBHOOK_MAX_ATTEMPTS", 8),
+        "CMS_WEBHOOK_MAX_ATTEMPTS": _int("CMS_WEBHOOK_MAX_ATTEMPTS", 100),
         "CMS_WEBHOOK_TIMEOUT": _float("CMS_WEBHOOK_TIMEOUT", 10.0),
         "CMS_WEBHOOK_BACKOFF_BASE": _float("CMS_WEBHOOK_BACKOFF_BASE", 30.0),
         "CMS_WEBHOOK_BACKOFF_MAX": _float("CMS_WEBHOOK_BACKOFF_MAX", 3600.0),
@@ -184,6 +185,8 @@ def webhook_settings() -> dict:
         "CMS_WEBHOOK_ALLOW_PRIVATE": _flag("CMS_WEBHOOK_ALLOW_PRIVATE"),
         "CMS_PARTNER_KEY_CACHE_SECONDS": _float("CMS_PARTNER_KEY_CACHE_SECONDS", 5.0),
         "CMS_WORKER_SENDERS": _int("CMS_WORKER_SENDERS", 4),
+        "CMS_WEBHOOK_RETRY_HOURS": _float("CMS_WEBHOOK_RETRY_HOURS", 72.0),
+        "CMS_WEBHOOK_SECRET_OVERLAP_HOURS": _float("CMS_WEBHOOK_SECRET_OVERLAP_HOURS", 24.0),
     }
     if settings["CMS_WEBHOOK_MAX_ATTEMPTS"] < 1:
         raise ValueError("CMS_WEBHOOK_MAX_ATTEMPTS must be at least 1")
@@ -196,7 +199,37 @@ def webhook_settings() -> dict:
         raise ValueError("CMS_WORKER_SENDERS must be at least 1")
     if settings["CMS_PARTNER_KEY_CACHE_SECONDS"] < 0:
         raise ValueError("CMS_PARTNER_KEY_CACHE_SECONDS must not be negative")
+    if settings["CMS_WEBHOOK_RETRY_HOURS"] <= 0:
+        raise ValueError("CMS_WEBHOOK_RETRY_HOURS must be positive")
+    if settings["CMS_WEBHOOK_SECRET_OVERLAP_HOURS"] < 0:
+        raise ValueError("CMS_WEBHOOK_SECRET_OVERLAP_HOURS must not be negative")
     return settings
+
+
+def partner_transport() -> dict:
+    """Read the partners' rate limit, long polling and usage counting settings.
+
+    Raises ``ValueError`` for a rate limit not in flask-limiter's notation, a
+    poll interval that is not positive, or a negative flush interval.
+    """
+    rate_limit = os.environ.get("CMS_PARTNER_RATE_LIMIT", "600/minute")
+    poll = _float("CMS_LONG_POLL_INTERVAL", 0.25)
+    flush = _float("CMS_USAGE_FLUSH_SECONDS", 30.0)
+    try:
+        parse_many(rate_limit)
+    except ValueError:
+        raise ValueError(
+            f"CMS_PARTNER_RATE_LIMIT={rate_limit!r} is not a rate limit like '600/minute'"
+        ) from None
+    if poll <= 0:
+        raise ValueError("CMS_LONG_POLL_INTERVAL must be positive")
+    if flush < 0:
+        raise ValueError("CMS_USAGE_FLUSH_SECONDS must not be negative")
+    return {
+        "CMS_PARTNER_RATE_LIMIT": rate_limit,
+        "CMS_LONG_POLL_INTERVAL": poll,
+        "CMS_USAGE_FLUSH_SECONDS": flush,
+    }
 
 
 #: Where the app serves Swagger UI's own files (``cms.core.views``), so that the

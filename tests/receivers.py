@@ -2,8 +2,9 @@
 
 It answers 200 by default; a test can make it answer other statuses, slowly,
 a byte at a time, or not until released, and it refuses (401) any request
-whose signature does not verify with its secret, as a partner's endpoint would.
-It speaks HTTPS when given a TLS context.
+whose signature does not verify with its secret, as a partner's endpoint would:
+Standard Webhooks with the ``standardwebhooks`` library, the compatibility
+headers with ``cms.delivery.signing.verify``. It speaks HTTPS when given a TLS context.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from cms.delivery import signing
 
@@ -35,17 +38,32 @@ class Received:
     #: When the receiver was done answering (or found the sender gone), if it is.
     ended: float | None = None
 
-    @property
-    def event_id(self) -> int:
-        return int(self.headers[signing.EVENT_ID_HEADER])
+    #: Which attempt this is: the compatibility header's, else counted by the receiver.
+    attempt: int = 0
 
     @property
-    def attempt(self) -> int:
-        return int(self.headers[signing.ATTEMPT_HEADER])
+    def standard(self) -> bool:
+        """Whether it came with Standard Webhooks headers (not the compatibility ones)."""
+        return signing.ID_HEADER in {name.lower() for name in self.headers}
+
+    @property
+    def event_id(self) -> int:
+        found = _event_id(self.headers)
+        if found is None:
+            raise KeyError("no event id header")
+        return found
 
     @property
     def payload(self) -> dict[str, Any]:
         return json.loads(self.body)
+
+
+def _event_id(headers: dict[str, str]) -> int | None:
+    """The event id a webhook request names (either scheme), if it names one."""
+    for name, value in headers.items():
+        if name.lower() in (signing.ID_HEADER, signing.EVENT_ID_HEADER.lower()):
+            return int(value) if value.isdigit() else None
+    return None
 
 
 class Receiver:
@@ -126,19 +144,20 @@ class Receiver:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length)
         headers = dict(handler.headers.items())
-        verified = self.secret is not None and signing.verify(
-            self.secret,
-            handler.headers.get(signing.TIMESTAMP_HEADER),
-            handler.headers.get(signing.SIGNATURE_HEADER),
-            body,
-            now=time.time(),
-        )
+        verified = self._verifies(headers, body)
         with self._lock:
             status = self._script.popleft() if self._script else self.status
         if not verified:
             status = 401
         received = Received(handler.path, headers, body, verified, status)
+        compatibility = handler.headers.get(signing.ATTEMPT_HEADER, "")
+        event_id = _event_id(headers)
         with self._changed:
+            received.attempt = (
+                int(compatibility)
+                if compatibility.isdigit()
+                else 1 + sum(1 for r in self.requests if _event_id(r.headers) == event_id)
+            )
             self.requests.append(received)
             self._changed.notify_all()
         # Held (or slow) before answering, like a receiver stuck on its database.
@@ -161,6 +180,24 @@ class Receiver:
             with self._changed:
                 received.ended = time.monotonic()
                 self._changed.notify_all()
+
+    def _verifies(self, headers: dict[str, str], body: bytes) -> bool:
+        """Whether the request is signed with :attr:`secret`, as a partner would check it."""
+        if self.secret is None:
+            return False
+        if signing.ID_HEADER in {name.lower() for name in headers}:
+            try:
+                Webhook(self.secret).verify(body, headers)
+            except WebhookVerificationError:
+                return False
+            return True
+        return signing.verify(
+            self.secret,
+            headers.get(signing.TIMESTAMP_HEADER),
+            headers.get(signing.SIGNATURE_HEADER),
+            body,
+            now=time.time(),
+        )
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         receiver = self

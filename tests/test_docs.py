@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import inspect
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cms import config
+from cms.delivery import signing
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -105,22 +107,40 @@ def test_the_configuration_table_lists_exactly_the_variables_the_code_reads():
     assert _configuration_table() == read
 
 
-def _verify_snippet():
-    """Return the ``verify`` function of the partners' guide, run as written."""
+def _verify_snippet(heading: str = "### Compatibility headers"):
+    """Return the ``verify`` function of the partners' guide under ``heading``, run as written."""
     text = (ROOT / "docs" / "partners.md").read_text()
-    section = text.split("### Verifying the signature", 1)[1]
+    section = text.split(heading, 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     namespace: dict = {}
     exec(compile(code, "partners.md", "exec"), namespace)  # noqa: S102 - our own documentation
     return namespace["verify"]
 
 
-SECRET = "whsec_documented"
+SECRET = "whsec_" + base64.b64encode(b"documented").decode()
 BODY = b'{"event":{"id":57}}'
 
 
+def test_the_documented_library_verification_accepts_a_standard_webhook_and_no_other():
+    verify = _verify_snippet("### Verifying the signature")
+    now = int(time.time())
+    headers = signing.standard_headers([SECRET], event_id=57, timestamp=now, body=BODY)
+    rotating = signing.standard_headers(
+        [signing.new_secret(), SECRET], event_id=57, timestamp=now, body=BODY
+    )
+    stale = signing.standard_headers([SECRET], event_id=57, timestamp=now - 301, body=BODY)
+
+    assert verify(SECRET, headers, BODY) == {"event": {"id": 57}}
+    assert verify(SECRET, rotating, BODY) == {"event": {"id": 57}}
+    assert verify(SECRET, headers, BODY + b" ") is None
+    assert verify(signing.new_secret(), headers, BODY) is None
+    assert verify(SECRET, stale, BODY) is None
+    assert verify(SECRET, {}, BODY) is None
+
+
 def _signed(timestamp: str, body: bytes = BODY, secret: str = SECRET) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256)
     return {"X-Newsroom-Timestamp": timestamp, "X-Newsroom-Signature": f"v1={digest.hexdigest()}"}
 
 
@@ -162,7 +182,7 @@ def test_the_documented_verification_refuses_tampering_replays_and_odd_headers()
     stale = str(int(time.time()) - 301)
 
     assert not verify(SECRET, _signed(now), BODY + b" ")
-    assert not verify(SECRET, _signed(now, secret="whsec_other"), BODY)
+    assert not verify(SECRET, _signed(now, secret=signing.new_secret()), BODY)
     assert not verify(SECRET, _signed(stale), BODY)
     assert not verify(SECRET, {**_signed(now), "X-Newsroom-Signature": "v1=\u00e9"}, BODY)
     assert not verify(SECRET, {}, BODY)

@@ -4,24 +4,129 @@ Each app gets its own limiter (tests build several apps in one process, and a
 ``Limiter`` keeps one storage). Counts live where ``CMS_RATELIMIT_STORAGE_URL``
 says: in the process's memory by default, or in Redis, shared by every process.
 If that storage fails, the limiter counts in memory until it is back.
+
+:class:`Quotas` counts per-client limits decided only once the client is known
+(a partner's quota: its own limit or the default), on the same storage, and
+says what the ``RateLimit-*`` headers report.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cms.core.errors import TooManyRequests, problem_response
 
 #: Seconds a client may wait for a Redis server before the limiter gives up on it.
 STORAGE_TIMEOUT_SECONDS = 1
+#: Seconds quotas count in memory after their storage failed, before trying it again.
+FALLBACK_SECONDS = 5
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaState:
+    """Where a client stands after one request: what the ``RateLimit-*`` headers say."""
+
+    allowed: bool
+    #: Requests allowed in the window of the limit nearest to being reached.
+    limit: int
+    remaining: int
+    #: Seconds until that window frees a request (at least 1).
+    reset: int
+    #: That window's length in seconds.
+    window: int
+
+    def headers(self) -> dict[str, str]:
+        """``RateLimit-Limit``, ``-Remaining``, ``-Reset`` and ``-Policy`` (IETF draft)."""
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+            "RateLimit-Policy": f"{self.limit};w={self.window}",
+        }
+
+
+@functools.lru_cache(maxsize=256)
+def parsed_limits(limits: str) -> tuple[RateLimitItem, ...]:
+    """Return the limits in ``limits`` (flask-limiter's notation). Raises ``ValueError``."""
+    return tuple(parse_many(limits))
+
+
+class Quotas:
+    """Per-key limits counted (moving window) on the app limiter's storage."""
+
+    def __init__(self, limiter: Limiter, prefix: str) -> None:
+        self._limiter = limiter
+        self._prefix = prefix
+        self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        self._fallback_until = 0.0
+
+    def reset(self) -> None:
+        """Forget every count (tests)."""
+        self._limiter.reset()
+        self._fallback = MovingWindowRateLimiter(MemoryStorage())
+
+    def _strategy(self) -> RateLimiter:
+        if time.monotonic() < self._fallback_until:
+            return self._fallback
+        return self._limiter.limiter
+
+    def hit(self, key: str, limits: str) -> QuotaState:
+        """Count one request of ``key`` against ``limits``; return where it stands.
+
+        A request over any of the limits is not counted (``allowed`` false).
+        While the storage fails, counts in this process's memory.
+        """
+        items = parsed_limits(limits)
+        strategy = self._strategy()
+        try:
+            return self._hit(strategy, f"{self._prefix}/{key}", items)
+        except Exception as error:
+            if strategy is self._fallback:
+                raise
+            log.warning("quota storage unreachable (%s); counting in memory", error)
+            self._fallback_until = time.monotonic() + FALLBACK_SECONDS
+            return self._hit(self._fallback, f"{self._prefix}/{key}", items)
+
+    @staticmethod
+    def _hit(strategy: RateLimiter, key: str, items: tuple[RateLimitItem, ...]) -> QuotaState:
+        # Every limit is hit, not only up to the first one reached.
+        hits = [strategy.hit(item, key) for item in items]
+        allowed = all(hits)
+        now = time.time()
+        states = []
+        for item in items:
+            stats = strategy.get_window_stats(item, key)
+            states.append(
+                QuotaState(
+                    allowed=allowed,
+                    limit=item.amount,
+                    remaining=max(0, stats.remaining),
+                    reset=max(1, math.ceil(stats.reset_time - now)),
+                    window=item.get_expiry(),
+                )
+            )
+        return min(states, key=lambda state: (state.remaining, -state.reset))
+
+
+def quotas() -> Quotas:
+    """Return the current app's :class:`Quotas`."""
+    return current_app.extensions["cms.quotas"]
 
 
 def init_limiter(app: Flask) -> Limiter:
@@ -54,6 +159,7 @@ def init_limiter(app: Flask) -> Limiter:
     # Tests sharing one Redis give each app its own prefix.
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "cms")
     limiter.init_app(app)
+    app.extensions["cms.quotas"] = Quotas(limiter, app.config["RATELIMIT_KEY_PREFIX"])
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error: RateLimitExceeded) -> Response:

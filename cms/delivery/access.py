@@ -67,6 +67,8 @@ class Reader:
     #: The partner's own copyright holder and usage terms; ``None``: the newsroom's.
     copyright_holder: str | None = None
     usage_terms: str | None = None
+    #: The partner's own rate limit; ``None``: ``CMS_PARTNER_RATE_LIMIT``.
+    rate_limit: str | None = None
 
     @classmethod
     def of(cls, partner: Partner) -> Reader:
@@ -77,6 +79,7 @@ class Reader:
             partner.embargo_access,
             partner.copyright_holder,
             partner.usage_terms,
+            partner.rate_limit,
         )
 
     @property
@@ -110,6 +113,7 @@ def authenticate(key: str) -> Reader:
             Partner.embargo_access,
             Partner.copyright_holder,
             Partner.usage_terms,
+            Partner.rate_limit,
         )
         .join(PartnerKey, PartnerKey.partner_id == Partner.id)
         .where(
@@ -123,7 +127,14 @@ def authenticate(key: str) -> Reader:
             "A valid partner API key is required: Authorization: Bearer <key>.",
         )
     sections = None if row.sections is None else tuple(row.sections)
-    reader = Reader(row.id, sections, row.embargo_access, row.copyright_holder, row.usage_terms)
+    reader = Reader(
+        row.id,
+        sections,
+        row.embargo_access,
+        row.copyright_holder,
+        row.usage_terms,
+        row.rate_limit,
+    )
     ttl = current_app.config["CMS_PARTNER_KEY_CACHE_SECONDS"]
     if ttl > 0:
         _key_cache().put(digest, (time.monotonic() + ttl, reader))

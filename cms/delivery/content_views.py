@@ -19,8 +19,9 @@ from cms.core.errors import NotAcceptable
 from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, public_url
 from cms.core.routing import ID
 from cms.core.types import utcnow
-from cms.delivery import feeds, queries, representations
-from cms.delivery.guards import current_reader, partner_required
+from cms.delivery import feeds, queries, representations, usage, waiting
+from cms.delivery.guards import current_reader, partner_required, quota_headers
+from cms.delivery.models import UsageChannel
 from cms.delivery.schemas import (
     ArticleArgsSchema,
     ArticleListArgsSchema,
@@ -72,6 +73,7 @@ PROBLEMS = {
     410: "The story was withdrawn, whichever version was asked for: the body is the kill "
     "notice (`pubstatus: canceled`; `ninjs` and `ninjs3` members in ninjs 2.2 and 3.1).",
     422: "Invalid arguments.",
+    429: "Over your rate limit: `Retry-After` says when to try again.",
 }
 
 articles_blp = Blueprint(
@@ -98,13 +100,15 @@ feeds_blp = Blueprint(
     url_prefix="/content/v1/feeds",
     description="The latest stories as Atom 1.0 or JSON Feed 1.1.",
 )
+# Every answer to a partner says where its quota stands (RateLimit-*), errors included.
+articles_blp.after_app_request(quota_headers)
 
 
 def _documented(blp: Blueprint, *statuses: int):
     """Document the problems a content view may answer with."""
 
     def decorate(view):
-        for status in statuses:
+        for status in (*statuses, 429):
             view = blp.alt_response(status, description=PROBLEMS[status])(view)
         return view
 
@@ -171,6 +175,7 @@ class ContentArticles(MethodView):
         now = utcnow()
         reader = current_reader()
         found, next_cursor = queries.list_articles(reader, limit=limit, **filters)
+        usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.API)
         links = queries.lineage(reader, [f.article_id for f in found])
         items = [
             representations.representation(
@@ -196,10 +201,19 @@ class ContentSearch(MethodView):
         (embargo) or another section. Pass `next_cursor` as `cursor` for more.
         """
         now = utcnow()
-        hits, next_cursor = queries.search_articles(current_reader(), q, limit=limit, **filters)
+        reader = current_reader()
+        hits, next_cursor = queries.search_articles(reader, q, limit=limit, **filters)
+        found = [hit.found for hit in hits]
+        usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.API)
+        links = queries.lineage(reader, [f.article_id for f in found])
         items = [
             {
-                **representations.representation(hit.found, embargoed=hit.found.embargoed(now)),
+                **representations.representation(
+                    hit.found,
+                    reader,
+                    embargoed=hit.found.embargoed(now),
+                    links=links[hit.found.article_id],
+                ),
                 "highlights": hit.highlights,
             }
             for hit in hits
@@ -227,6 +241,8 @@ class ContentArticle(MethodView):
         reader = current_reader()
         found = queries.find_article(reader, article_id, version=version)
         links = queries.lineage(reader, [article_id])[article_id]
+        channel = UsageChannel.NINJS if fmt == representations.NINJS_FORMAT else UsageChannel.API
+        usage.count(reader.partner_id, (article_id,), channel)
         etag = representations.article_etag(found, fmt, now, reader, links)
         last_modified = found.last_modified(now)
         cached = not_modified(etag, last_modified, headers=CACHING)
@@ -245,16 +261,23 @@ class Changes(MethodView):
     @_documented(changes_blp, 401, 422)
     @changes_blp.arguments(ChangesArgsSchema(), location="query", as_kwargs=True)
     @changes_blp.response(200, ChangesSchema)
-    def get(self, limit, after=None):
+    def get(self, limit, wait, after=None):
         """Events after the cursor `after`, oldest first: `published`, `updated`,
         `corrected` and `withdrawn`.
 
         Start without `after`; then pass the `next_cursor` you were given, even
         when `items` is empty. Replaying from the start rebuilds the set of live
         stories and their versions (a story is live after a non-`withdrawn`
-        event, at that event's version, until a `withdrawn` one).
+        event, at that event's version, until a `withdrawn` one). With
+        `wait=N` (long polling), a call with nothing new answers as soon as an
+        event for you commits, or with an empty page after N seconds.
         """
-        page = queries.changes(current_reader(), after=after, limit=limit)
+        reader = current_reader()
+        page = waiting.long_poll(
+            lambda: queries.changes(reader, after=after, limit=limit),
+            lambda page: bool(page.events),
+            wait,
+        )
         return _json(representations.changes_document(page, utcnow()))
 
 
@@ -265,6 +288,7 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
     # The feed's window: the time its stories cover (all time when it is not full).
     oldest = found[-1].event_id if len(found) == limit else 0
     kills = queries.recent_kills(reader, limit=limit, section=section, after_event=oldest)
+    usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.FEED)
     suffix = f":{section}" if section else ""
     info = feeds.FeedInfo(
         id=f"tag:newsroom-cms,2026:feed:{kind}{suffix}",

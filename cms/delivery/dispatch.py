@@ -35,7 +35,15 @@ from cms.core.sqlite import writing
 from cms.core.types import utcnow
 from cms.delivery import signing, webhooks
 from cms.delivery.access import Reader
-from cms.delivery.models import Delivery, DeliveryAttempt, DeliveryState, FanOutCursor, Partner
+from cms.delivery.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    FanOutCursor,
+    Partner,
+    WebhookHeaders,
+)
+from cms.delivery.operations import signing_secrets
 from cms.delivery.representations import webhook_payload
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from cms.outbox.operations import lock_feed, record_release
@@ -207,9 +215,13 @@ class _Claim:
     attempt: int
     attempts_base: int
     url: str
-    secret: str = field(repr=False)
+    #: The secrets that sign it: the current one, and the previous one during an overlap.
+    secrets: tuple[str, ...] = field(repr=False)
+    headers: WebhookHeaders
     body: bytes = field(repr=False)
     clock: datetime
+    #: The end of its retry window: no retry is scheduled after it.
+    retry_until: datetime
 
 
 def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
@@ -292,9 +304,12 @@ def claim_next_delivery(now: datetime, tried: set[int]) -> JobOutcome | None:
         attempt=attempt,
         attempts_base=delivery.attempts_base,
         url=partner.webhook_url,
-        secret=partner.webhook_secret,
+        secrets=tuple(signing_secrets(partner, clock)),
+        headers=partner.webhook_headers,
         body=webhook_payload(delivery.event, Reader.of(partner), clock),
         clock=clock,
+        retry_until=(delivery.requeued_at or delivery.created_at)
+        + timedelta(hours=config["CMS_WEBHOOK_RETRY_HOURS"]),
     )
     db.session.flush()
     return outcome(
@@ -352,14 +367,19 @@ def _claim_lost(row: Row, clock: datetime, outcome: Callable[..., JobOutcome]) -
 def _send(claim: _Claim) -> JobOutcome:
     """POST a claimed delivery (outside any transaction) and record what came of it."""
     config = current_app.config
-    headers = signing.signed_headers(
-        claim.secret,
-        event_id=claim.event_id,
-        event_kind=claim.event_kind,
-        attempt=claim.attempt,
-        timestamp=int(time.time()),
-        body=claim.body,
-    )
+    if claim.headers == WebhookHeaders.NEWSROOM:
+        headers = signing.signed_headers(
+            claim.secrets,
+            event_id=claim.event_id,
+            event_kind=claim.event_kind,
+            attempt=claim.attempt,
+            timestamp=int(time.time()),
+            body=claim.body,
+        )
+    else:
+        headers = signing.standard_headers(
+            claim.secrets, event_id=claim.event_id, timestamp=int(time.time()), body=claim.body
+        )
     started = utcnow()
     answer, refused = webhooks.post(
         claim.url,
@@ -387,7 +407,12 @@ def _describe(answer: webhooks.Answer, verdict: webhooks.Verdict) -> str | None:
 def _record(
     claim: _Claim, started: datetime, answer: webhooks.Answer, verdict: webhooks.Verdict
 ) -> JobOutcome:
-    """Record one finished attempt: delivered, due again after a backoff, or dead."""
+    """Record one finished attempt: delivered, due again after a backoff, or dead.
+
+    A failed attempt is retried while attempts are left and the retry would
+    fall inside the delivery's retry window (``CMS_WEBHOOK_RETRY_HOURS`` from its
+    creation, or from its last manual redelivery); otherwise it is dead.
+    """
     config = current_app.config
     outcome = outcome_factory("webhook", claim.delivery_id)
     now = max(claim.clock, utcnow())
@@ -397,7 +422,6 @@ def _record(
     if verdict == webhooks.Verdict.DELIVERED:
         state, values["delivered_at"] = DeliveryState.DELIVERED, now
     elif verdict == webhooks.Verdict.RETRY and used < config["CMS_WEBHOOK_MAX_ATTEMPTS"]:
-        state = DeliveryState.PENDING
         delay = webhooks.backoff(
             used,
             base=config["CMS_WEBHOOK_BACKOFF_BASE"],
@@ -405,10 +429,18 @@ def _record(
             retry_after=answer.retry_after,
         )
         values["next_attempt_at"] = now + timedelta(seconds=delay)
+        state = (
+            DeliveryState.PENDING
+            if values["next_attempt_at"] <= claim.retry_until
+            else DeliveryState.DEAD
+        )
     else:
         state = DeliveryState.DEAD
-        if verdict == webhooks.Verdict.RETRY:
-            values["last_error"] = f"{error} (gave up after {used} attempts)"[:500]
+    if state == DeliveryState.DEAD and verdict == webhooks.Verdict.RETRY:
+        why = f"gave up after {used} attempts"
+        if values.pop("next_attempt_at", None) is not None:
+            why += f": its retry window of {config['CMS_WEBHOOK_RETRY_HOURS']:g}h ends first"
+        values["last_error"] = f"{error} ({why})"[:500]
     recorded = changed_rows(
         update(Delivery)
         .where(

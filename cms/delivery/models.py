@@ -8,10 +8,11 @@ attempt.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -33,6 +34,17 @@ PARTNER_NAME_MAX = 200
 WEBHOOK_URL_MAX = 2000
 #: Longest copyright holder or usage terms of a partner, in characters.
 RIGHTS_TEXT_MAX = 1000
+#: Longest rate limit, in characters (flask-limiter's notation: ``600/minute``).
+RATE_LIMIT_MAX = 100
+
+
+class WebhookHeaders(enum.StrEnum):
+    """How a partner's webhooks are signed."""
+
+    #: Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``.
+    STANDARD = "standard"
+    #: Compatibility: the ``X-Newsroom-*`` headers of the first release.
+    NEWSROOM = "newsroom"
 
 
 class Partner(Model):
@@ -49,9 +61,24 @@ class Partner(Model):
     embargo_access: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Where webhooks are POSTed; ``None``: the partner only pulls.
     webhook_url: Mapped[str | None] = mapped_column(String(WEBHOOK_URL_MAX))
-    #: The HMAC-SHA256 key that signs webhooks. Stored as is, since the worker
-    #: must sign with it; it is shown once (at creation or rotation) and never logged.
+    #: The HMAC-SHA256 key that signs webhooks: ``whsec_`` + the key's bytes in
+    #: standard base64. Stored as is, since the worker must sign with it; it is
+    #: shown once (at creation or rotation) and never logged.
     webhook_secret: Mapped[str] = mapped_column(String(100))
+    #: The secret before the last rotation, still signing (beside the new one)
+    #: until ``webhook_previous_secret_until``.
+    webhook_previous_secret: Mapped[str | None] = mapped_column(String(100))
+    webhook_previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which headers sign its webhooks: Standard Webhooks, or the compatibility
+    #: ``X-Newsroom-*`` ones (partners that integrated before Standard Webhooks).
+    webhook_headers: Mapped[WebhookHeaders] = mapped_column(
+        enum_type(WebhookHeaders, "webhook_headers", 16),
+        default=WebhookHeaders.STANDARD,
+        server_default=WebhookHeaders.STANDARD.value,
+    )
+    #: The partner's own rate limit on the content API (``1200/minute``);
+    #: ``None``: ``CMS_PARTNER_RATE_LIMIT``.
+    rate_limit: Mapped[str | None] = mapped_column(String(RATE_LIMIT_MAX))
     #: Set when the receiver answered 410 Gone: deliveries wait until an admin
     #: resumes the webhook (PATCH ``webhook_paused: false`` or a new ``webhook_url``).
     webhook_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -141,6 +168,9 @@ class Delivery(Model):
     #: ``attempts`` when the delivery was last (re)queued: a manual redelivery
     #: gives a fresh allowance of ``CMS_WEBHOOK_MAX_ATTEMPTS`` from there.
     attempts_base: Mapped[int] = mapped_column(Integer, default=0)
+    #: When an admin last queued it again by hand: the retry window
+    #: (``CMS_WEBHOOK_RETRY_HOURS``) runs from then, else from ``created_at``.
+    requeued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Pending: when it is due. Delivering: when the worker's lease ends.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -192,3 +222,36 @@ class FanOutCursor(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The newest event whose deliveries have been queued; 0 before the first.
     event_id: Mapped[int] = mapped_column(EventId)
+
+
+class UsageChannel(enum.StrEnum):
+    """How a partner fetched a story."""
+
+    #: The content API's JSON (one story, or a list of them).
+    API = "api"
+    #: The content API's IPTC ninjs.
+    NINJS = "ninjs"
+    #: An Atom or JSON Feed document that carried the story.
+    FEED = "feed"
+
+
+class PartnerUsage(Model):
+    """How often a partner fetched a story on a day, by channel.
+
+    Counted in each API process's memory and added here every
+    ``CMS_USAGE_FLUSH_SECONDS`` (:mod:`cms.delivery.usage`), never written per request.
+    """
+
+    __tablename__ = "partner_usage"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "day", "article_id", "channel"),
+        CheckConstraint("fetches >= 0", name="fetches_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    #: The UTC day of the fetches.
+    day: Mapped[date] = mapped_column(Date)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    channel: Mapped[UsageChannel] = mapped_column(enum_type(UsageChannel, "usage_channel", 8))
+    fetches: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from limits import parse_many
 from sqlalchemy import (
     Select,
     select,
@@ -23,12 +25,19 @@ from cms.core.extensions import db
 from cms.core.pagination import SortKey
 from cms.core.text import visible_or_none
 from cms.core.types import utcnow
-from cms.delivery import webhooks
+from cms.delivery import signing, webhooks
 from cms.delivery.access import forget_keys, key_digest
-from cms.delivery.models import Delivery, DeliveryState, Partner, PartnerKey
+from cms.delivery.models import (
+    Delivery,
+    DeliveryState,
+    Partner,
+    PartnerKey,
+    PartnerUsage,
+    WebhookHeaders,
+)
+from cms.outbox.models import DeliveryEvent
 
 KEY_PREFIX = "nrk_"
-SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
 #: Characters of a key kept in the clear to tell keys apart (``nrk_`` + 8).
 KEY_PREFIX_LENGTH = 12
 log = logging.getLogger(__name__)
@@ -75,12 +84,14 @@ def create_partner(
     webhook_url: str | None = None,
     copyright_holder: str | None = None,
     usage_terms: str | None = None,
+    webhook_headers: WebhookHeaders = WebhookHeaders.STANDARD,
+    rate_limit: str | None = None,
 ) -> tuple[Partner, str]:
     """Create a partner with its first API key; return it and the key (shown once).
 
     The partner's webhook secret is generated too (``partner.webhook_secret``).
     Raises :class:`Conflict` for a taken name and :class:`ValidationFailed`
-    for a webhook URL that is not allowed.
+    for a webhook URL that is not allowed or a rate limit not in flask-limiter's notation.
     """
     name = name.strip()
     _ensure_name_free(name, None)
@@ -90,7 +101,9 @@ def create_partner(
         sections=normalise_sections(sections),
         embargo_access=embargo_access,
         webhook_url=_checked_webhook_url(webhook_url),
-        webhook_secret=SECRET_PREFIX + secrets.token_urlsafe(32),
+        webhook_secret=signing.new_secret(),
+        webhook_headers=webhook_headers,
+        rate_limit=checked_rate_limit(rate_limit),
         copyright_holder=visible_or_none(copyright_holder),
         usage_terms=visible_or_none(usage_terms),
         active=True,
@@ -139,6 +152,23 @@ PARTNER_ORDER = (SortKey(Partner.name, descending=False), SortKey(Partner.id, de
 DELIVERY_ORDER = (SortKey(Delivery.id),)
 
 
+def checked_rate_limit(limit: str | None) -> str | None:
+    """Return ``limit`` stripped, or ``None`` (the default limit) for none.
+
+    Raises :class:`ValidationFailed` unless it is in flask-limiter's notation
+    (``1200/minute``, ``20 per second; 10000 per day``).
+    """
+    if limit is None or not limit.strip():
+        return None
+    limit = limit.strip()
+    try:
+        parse_many(limit)
+    except ValueError:
+        message = f"{limit!r} is not a rate limit like '1200/minute' or '20 per second'."
+        raise ValidationFailed(message, errors={"json": {"rate_limit": [message]}}) from None
+    return limit
+
+
 #: What :func:`update_partner` may change.
 PARTNER_CHANGES = frozenset(
     {
@@ -147,6 +177,8 @@ PARTNER_CHANGES = frozenset(
         "embargo_access",
         "webhook_url",
         "webhook_paused",
+        "webhook_headers",
+        "rate_limit",
         "active",
         "copyright_holder",
         "usage_terms",
@@ -158,10 +190,11 @@ def update_partner(partner: Partner, **changes: Any) -> Partner:
     """Change a partner's ``PARTNER_CHANGES`` fields present in ``changes``.
 
     ``sections: None`` means every section and ``webhook_url: None`` removes
-    the webhook; ``copyright_holder`` or ``usage_terms`` ``None`` (or blank)
-    falls back to the newsroom's. A new webhook URL, or ``webhook_paused: False``, resumes a
-    paused webhook. Raises :class:`Conflict` for a taken name and
-    :class:`ValidationFailed` for a webhook URL that is not allowed.
+    the webhook, ``rate_limit: None`` goes back to ``CMS_PARTNER_RATE_LIMIT``,
+    ``copyright_holder`` or ``usage_terms`` ``None`` (or blank) fall back to the
+    newsroom's. A new webhook URL, or ``webhook_paused: False``, resumes a paused
+    webhook. Raises :class:`Conflict` for a taken name and :class:`ValidationFailed`
+    for a webhook URL that is not allowed or a malformed rate limit.
     """
     unknown = set(changes) - PARTNER_CHANGES
     if unknown:
@@ -189,6 +222,10 @@ def update_partner(partner: Partner, **changes: Any) -> Partner:
     elif paused is True and partner.webhook_paused_at is None:
         partner.webhook_paused_at = now
         partner.webhook_paused_reason = "paused by an admin"
+    if changes.get("webhook_headers") is not None:
+        partner.webhook_headers = changes["webhook_headers"]
+    if "rate_limit" in changes:
+        partner.rate_limit = checked_rate_limit(changes["rate_limit"])
     if changes.get("active") is not None:
         partner.active = changes["active"]
     partner.updated_at = now
@@ -248,15 +285,39 @@ def find_key(partner: Partner, id_or_prefix: str) -> PartnerKey:
     raise NotFound(f"Partner {partner.id} has no key {id_or_prefix!r}.")
 
 
-def rotate_webhook_secret(partner: Partner) -> str:
+def rotate_webhook_secret(partner: Partner, *, overlap_hours: float | None = None) -> str:
     """Replace the partner's webhook secret and return the new one (shown once).
 
-    Deliveries from now on are signed with the new secret.
+    Deliveries from now on are signed with the new secret and, for
+    ``overlap_hours`` (default ``CMS_WEBHOOK_SECRET_OVERLAP_HOURS``; ``0``: not
+    at all), with the old one too, so that the partner can switch its receiver
+    over without refusing a webhook. A secret still overlapping from an earlier
+    rotation stops signing now.
     """
-    partner.webhook_secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    partner.updated_at = utcnow()
+    if overlap_hours is None:
+        overlap_hours = current_app.config["CMS_WEBHOOK_SECRET_OVERLAP_HOURS"]
+    now = utcnow()
+    if overlap_hours > 0:
+        partner.webhook_previous_secret = partner.webhook_secret
+        partner.webhook_previous_secret_until = now + timedelta(hours=overlap_hours)
+    else:
+        partner.webhook_previous_secret = None
+        partner.webhook_previous_secret_until = None
+    partner.webhook_secret = signing.new_secret()
+    partner.updated_at = now
     db.session.flush()
+    log.info("partner %s webhook secret rotated (overlap %sh)", partner.id, overlap_hours)
     return partner.webhook_secret
+
+
+def signing_secrets(partner: Partner, now: datetime) -> list[str]:
+    """Return the secrets that sign the partner's webhooks at ``now``: the current one
+    first, then the previous one while its overlap lasts."""
+    previous = partner.webhook_previous_secret
+    until = partner.webhook_previous_secret_until
+    if previous is not None and until is not None and now < until:
+        return [partner.webhook_secret, previous]
+    return [partner.webhook_secret]
 
 
 def deliveries_query(partner: Partner, state: DeliveryState | None = None) -> Select:
@@ -302,9 +363,88 @@ def redeliver(partner: Partner, delivery_id: int) -> Delivery:
             state=DeliveryState.PENDING,
             next_attempt_at=utcnow(),
             attempts_base=Delivery.attempts,
+            requeued_at=utcnow(),
         )
     )
     if queued != 1:
         raise Conflict("The delivery changed meanwhile; try again.")
     log.info("delivery %s to partner %s queued again", delivery.id, partner.id)
     return get_delivery(partner, delivery_id)
+
+
+#: The longest period a usage report covers, in days.
+USAGE_DAYS_MAX = 366
+
+
+def usage_report(partner: Partner, first: str, last: str) -> dict[str, Any]:
+    """Return the partner's usage from day ``first`` to ``last`` (``YYYY-MM-DD``, UTC).
+
+    One item per day and story with what it fetched (by channel, from
+    ``partner_usage``) and the webhooks of that story delivered that day (from
+    the delivery log). Raises :class:`ValidationFailed` for a period that ends
+    before it starts or is longer than ``USAGE_DAYS_MAX`` days.
+    """
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    if end < start or (end - start).days >= USAGE_DAYS_MAX:
+        message = f"The period must run forward and cover at most {USAGE_DAYS_MAX} days."
+        raise ValidationFailed(message, errors={"query": {"to": [message]}})
+    items: dict[tuple[date, int], dict[str, Any]] = {}
+
+    def item(day: date, article_id: int) -> dict[str, Any]:
+        key = (day, article_id)
+        if key not in items:
+            items[key] = {
+                "day": day.isoformat(),
+                "article_id": article_id,
+                "fetches": {},
+                "webhooks": [],
+            }
+        return items[key]
+
+    fetched = db.session.execute(
+        select(
+            PartnerUsage.day, PartnerUsage.article_id, PartnerUsage.channel, PartnerUsage.fetches
+        )
+        .where(
+            PartnerUsage.partner_id == partner.id,
+            PartnerUsage.day >= start,
+            PartnerUsage.day <= end,
+        )
+        .order_by(PartnerUsage.day, PartnerUsage.article_id, PartnerUsage.channel)
+    )
+    for row in fetched:
+        item(row.day, row.article_id)["fetches"][row.channel.value] = row.fetches
+    since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    delivered = db.session.execute(
+        select(
+            Delivery.delivered_at,
+            DeliveryEvent.id,
+            DeliveryEvent.kind,
+            DeliveryEvent.article_id,
+            DeliveryEvent.version_number,
+        )
+        .join(DeliveryEvent, DeliveryEvent.id == Delivery.event_id)
+        .where(
+            Delivery.partner_id == partner.id,
+            Delivery.state == DeliveryState.DELIVERED,
+            Delivery.delivered_at >= since,
+            Delivery.delivered_at < until,
+        )
+        .order_by(Delivery.delivered_at, Delivery.id)
+    )
+    for hook in delivered:
+        item(hook.delivered_at.astimezone(UTC).date(), hook.article_id)["webhooks"].append(
+            {
+                "event_id": hook.id,
+                "kind": hook.kind,
+                "version": hook.version_number,
+                "delivered_at": hook.delivered_at,
+            }
+        )
+    return {
+        "partner_id": partner.id,
+        "from_": start.isoformat(),
+        "to": end.isoformat(),
+        "items": [items[key] for key in sorted(items)],
+    }

@@ -16,18 +16,23 @@ from cms.articles.models import VersionKind
 from cms.articles.rendering import byline_text, dateline_text
 from cms.articles.search.schemas import HighlightsSchema
 from cms.articles.search.syntax import QUERY_MAX
-from cms.core.fields import JSONBoolean, Text, UTCDateTime, VisibleText, fields_at
+from cms.core.fields import ISODate, JSONBoolean, Text, UTCDateTime, VisibleText, fields_at
 from cms.delivery.models import (
     PARTNER_NAME_MAX,
+    RATE_LIMIT_MAX,
     RIGHTS_TEXT_MAX,
     WEBHOOK_URL_MAX,
     DeliveryState,
     Partner,
     PartnerKey,
+    UsageChannel,
+    WebhookHeaders,
 )
 from cms.outbox.models import EventKind
 
 ID_RANGE = validate.Range(min=1, max=2_147_483_647)
+#: Longest long poll of the changes feed, in seconds.
+MAX_WAIT = 30
 
 
 # --- Partner-facing -------------------------------------------------------------------------
@@ -209,6 +214,14 @@ class ChangesArgsSchema(Schema):
         metadata={"description": "`next_cursor` of the previous call; absent: from the start."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    wait = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_WAIT),
+        metadata={
+            "description": f"Long polling: with nothing new, wait up to this many seconds "
+            f"(at most {MAX_WAIT}) for an event before answering an empty page."
+        },
+    )
 
 
 class ChangeSchema(Schema):
@@ -280,6 +293,18 @@ class PartnerSchema(Schema):
     usage_terms = fields.String(
         allow_none=True, metadata={"description": "`null`: the newsroom's (`CMS_USAGE_TERMS`)."}
     )
+    webhook_headers = fields.Enum(
+        WebhookHeaders,
+        by_value=True,
+        metadata={"description": "`standard` (Standard Webhooks) or `newsroom` (compatibility)."},
+    )
+    webhook_previous_secret_until = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Until when the secret before the last rotation signs too."},
+    )
+    rate_limit = fields.String(
+        allow_none=True, metadata={"description": "Its own limit; `null`: the default."}
+    )
     active = fields.Boolean()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -328,6 +353,24 @@ def _rights_text(description: str) -> Text:
     )
 
 
+_WEBHOOK_HEADERS = fields.Enum(
+    WebhookHeaders,
+    by_value=True,
+    metadata={
+        "description": "`standard`: Standard Webhooks; `newsroom`: the compatibility "
+        "`X-Newsroom-*` headers."
+    },
+)
+_RATE_LIMIT = Text(
+    allow_none=True,
+    validate=validate.Length(max=RATE_LIMIT_MAX),
+    metadata={
+        "description": "The partner's own limit, e.g. `1200/minute`; `null`: the default.",
+        "example": "1200/minute",
+    },
+)
+
+
 class PartnerCreateSchema(Schema):
     name = VisibleText(PARTNER_NAME_MAX, required=True)
     sections = _SECTIONS
@@ -335,6 +378,8 @@ class PartnerCreateSchema(Schema):
     webhook_url = Text(allow_none=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX))
     copyright_holder = _rights_text("Overrides `CMS_COPYRIGHT_HOLDER`.")
     usage_terms = _rights_text("Overrides `CMS_USAGE_TERMS`.")
+    webhook_headers = _WEBHOOK_HEADERS
+    rate_limit = _RATE_LIMIT
 
 
 class PartnerUpdateSchema(Schema):
@@ -345,6 +390,8 @@ class PartnerUpdateSchema(Schema):
     webhook_paused = JSONBoolean(
         metadata={"description": "`false` resumes a webhook paused by a 410 answer."}
     )
+    webhook_headers = _WEBHOOK_HEADERS
+    rate_limit = _RATE_LIMIT
     active = JSONBoolean()
     copyright_holder = _rights_text("`null`: back to `CMS_COPYRIGHT_HOLDER`.")
     usage_terms = _rights_text("`null`: back to `CMS_USAGE_TERMS`.")
@@ -377,6 +424,58 @@ class IssuedKeySchema(_IssuedKeyFields):
 
 class WebhookSecretSchema(Schema):
     webhook_secret = fields.String(metadata={"description": "Shown once."})
+    previous_secret_until = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Until when the old secret signs too (both signatures sent)."},
+    )
+
+
+class SecretRotationSchema(Schema):
+    overlap_hours = fields.Float(
+        validate=validate.Range(min=0, max=24 * 30),
+        metadata={
+            "description": "How long the old secret keeps signing beside the new one; "
+            "default `CMS_WEBHOOK_SECRET_OVERLAP_HOURS`, `0`: stop at once."
+        },
+    )
+
+
+class UsageArgsSchema(Schema):
+    from_ = ISODate(
+        data_key="from", required=True, metadata={"description": "First day, `YYYY-MM-DD` (UTC)."}
+    )
+    to = ISODate(required=True, metadata={"description": "Last day, included."})
+
+
+class UsageWebhookSchema(Schema):
+    event_id = fields.Integer()
+    kind = fields.Enum(EventKind, by_value=True)
+    version = fields.Integer()
+    delivered_at = fields.AwareDateTime()
+
+
+class UsageItemSchema(Schema):
+    day = fields.String(metadata={"description": "`YYYY-MM-DD` (UTC)."})
+    article_id = fields.Integer()
+    fetches = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([c.value for c in UsageChannel])),
+        values=fields.Integer(),
+        metadata={"description": "Fetches by channel: `api` (JSON), `ninjs`, `feed`."},
+    )
+    webhooks = fields.List(
+        fields.Nested(UsageWebhookSchema),
+        metadata={"description": "The webhooks of this story delivered that day."},
+    )
+
+
+class UsageSchema(Schema):
+    partner_id = fields.Integer()
+    from_ = fields.String(data_key="from")
+    to = fields.String()
+    items = fields.List(
+        fields.Nested(UsageItemSchema),
+        metadata={"description": "One per day and story, by day then story."},
+    )
 
 
 class DeliveryEventSchema(Schema):

@@ -28,6 +28,9 @@ from cms.delivery.schemas import (
     PartnerCreateSchema,
     PartnerSchema,
     PartnerUpdateSchema,
+    SecretRotationSchema,
+    UsageArgsSchema,
+    UsageSchema,
     WebhookSecretSchema,
 )
 
@@ -110,11 +113,33 @@ class PartnerKeyItem(MethodView):
 @blp.route(f"/<{ID}:partner_id>/webhook-secret")
 class WebhookSecret(MethodView):
     @auth_required(Role.ADMIN)
+    @blp.arguments(SecretRotationSchema, required=False)
     @blp.response(200, WebhookSecretSchema)
-    def post(self, partner_id):
-        """Replace the webhook signing secret; the answer shows the new one, once."""
-        secret = operations.rotate_webhook_secret(operations.get_partner(partner_id))
-        return {"webhook_secret": secret}
+    def post(self, options, partner_id):
+        """Replace the webhook signing secret; the answer shows the new one, once.
+
+        The old secret keeps signing beside it for `overlap_hours`.
+        """
+        partner = operations.get_partner(partner_id)
+        secret = operations.rotate_webhook_secret(partner, **(options or {}))
+        return {
+            "webhook_secret": secret,
+            "previous_secret_until": partner.webhook_previous_secret_until,
+        }
+
+
+@blp.route(f"/<{ID}:partner_id>/usage")
+class Usage(MethodView):
+    @auth_required(Role.ADMIN)
+    @blp.arguments(UsageArgsSchema, location="query")
+    @blp.response(200, UsageSchema)
+    def get(self, period, partner_id):
+        """Per day (UTC) and story: how often the partner fetched it, and its webhooks.
+
+        Fetches reach the report within `CMS_USAGE_FLUSH_SECONDS`. At most 366 days.
+        """
+        partner = operations.get_partner(partner_id)
+        return operations.usage_report(partner, period["from_"], period["to"])
 
 
 @blp.route(f"/<{ID}:partner_id>/deliveries")

@@ -18,6 +18,8 @@ from cms.outbox.models import Audience, DeliveryEvent, EventKind
 
 #: Key of the PostgreSQL advisory lock that orders delivery events (ASCII "feed").
 FEED_LOCK_KEY = 0x66656564
+#: The PostgreSQL channel told of every delivery event when its transaction commits.
+EVENTS_CHANNEL = "cms_delivery_events"
 
 #: What partners are told a publication of each kind is.
 _PUBLICATION_EVENTS = {
@@ -113,11 +115,22 @@ def record_release(embargoed: DeliveryEvent, *, at: datetime) -> DeliveryEvent:
     )
 
 
+def notify_event(event: DeliveryEvent) -> None:
+    """Tell ``EVENTS_CHANNEL`` listeners of ``event`` when (and only if) the transaction
+    commits (PostgreSQL ``pg_notify``; nothing on SQLite). Long polls wake on it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_notify(EVENTS_CHANNEL, str(event.id))))
+
+
 def _append(event: DeliveryEvent) -> DeliveryEvent:
-    """Number ``event`` after every committed one and flush it; set its audience if unset."""
+    """Number ``event`` after every committed one and flush it; set its audience if unset.
+
+    Listeners are notified when the transaction commits.
+    """
     lock_feed()
     if event.audience is None:
         event.audience = audience_for(event)
     db.session.add(event)
     db.session.flush()
+    notify_event(event)
     return event

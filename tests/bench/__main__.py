@@ -6,7 +6,7 @@ the hot paths of issue 11 in one table, against their targets.
 
 import sys
 
-from tests.bench import bench_core, bench_delivery, bench_diffs, bench_shapes
+from tests.bench import bench_core, bench_delivery, bench_diffs, bench_longpoll, bench_shapes
 
 #: The hot paths: (row key, label, target on SQLite, target on PostgreSQL, unit).
 HOT_PATHS = (
@@ -36,7 +36,7 @@ def print_hot_paths(rows: dict[str, dict[str, float]]) -> None:
 
 def main(argv: list[str]) -> None:
     if "hot" not in argv:
-        for bench in (bench_diffs, bench_shapes):
+        for bench in (bench_diffs, bench_shapes, bench_longpoll):
             bench.main()
     rows: dict[str, dict[str, float]] = {}
     for bench in (bench_core, bench_delivery):

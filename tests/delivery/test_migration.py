@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 from sqlalchemy import inspect, select, text
 
 from cms.core.extensions import db
+from cms.delivery import signing
 from cms.delivery.dispatch import fan_out_next_event
 from tests.conftest import make_test_app
 from tests.migration_data import insert_user_and_article, table
@@ -90,4 +93,46 @@ def test_the_fan_out_cursor_starts_past_the_events_already_fanned_out(scratch_ur
 
         flask_migrate.downgrade(revision=BEFORE_CURSOR)
         assert "fan_out_cursor" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+#: Before partner transport (0010): first-release secrets and headers.
+BEFORE_TRANSPORT = "747d9b25d3f4"
+
+
+def test_existing_partners_keep_their_headers_and_key_and_the_downgrade_restores_them(
+    scratch_url,
+):
+    app = make_test_app(scratch_url)
+    now = datetime.now(UTC)
+    first_release = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz-_0123456789abcdefg"
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_TRANSPORT)
+        with db.engine.begin() as connection:
+            connection.execute(
+                table("partners").insert(),
+                {"id": 1, "name": "Gazette", "embargo_access": False,
+                 "webhook_secret": first_release, "active": True,
+                 "created_at": now, "updated_at": now},
+            )  # fmt: skip
+
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT webhook_secret, webhook_headers, rate_limit FROM partners")
+            ).one()
+        assert row.webhook_headers == "newsroom"
+        assert row.rate_limit is None
+        assert signing.key_of(row.webhook_secret) == first_release.encode()
+        assert signing.signature(row.webhook_secret, 1, b"{}") == (
+            "v1=" + hmac.new(first_release.encode(), b"1.{}", hashlib.sha256).hexdigest()
+        )
+
+        flask_migrate.downgrade(revision=BEFORE_TRANSPORT)
+        with db.engine.connect() as connection:
+            secret = connection.execute(text("SELECT webhook_secret FROM partners")).scalar()
+        columns = {c["name"] for c in inspect(db.engine).get_columns("partners")}
+        assert secret == first_release
+        assert {"webhook_headers", "rate_limit", "webhook_previous_secret"}.isdisjoint(columns)
+        assert "partner_usage" not in inspect(db.engine).get_table_names()
         db.engine.dispose()
