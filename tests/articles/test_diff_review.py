@@ -66,7 +66,7 @@ def test_unchanged_runs_are_collapsed_beyond_the_context():
     assert shown  # context around the first change stays visible
 
     whole = _render(_new(body=_moved_and_edited()), context=50)
-    assert "<details class=\"diff-collapsed\">" not in whole
+    assert '<details class="diff-collapsed">' not in whole
 
 
 def test_a_single_unchanged_paragraph_is_never_collapsed():
@@ -84,7 +84,7 @@ def test_metadata_reads_as_readers_see_it_and_only_changed_fields_are_listed():
     changed, _, unchanged = html.partition('<details class="diff-all-fields">')
     dateline = re.search(r'diff-field-dateline diff-changed">(.*?)</div>', changed).group(1)
     assert _text(dateline).replace("[deleted: ", "").replace("[inserted: ", "") == (
-        "DatelineKOPER, Slovenia (−Newsroom Wire]+Reuters]) —"
+        "DatelineKOPER, Slovenia (\N{MINUS SIGN}Newsroom Wire]+Reuters]) —"
     )
     assert "agency" not in changed
     assert "Metadata: 2 fields changed" in changed
@@ -97,7 +97,7 @@ def test_changes_are_marked_by_more_than_colour():
     html = _render(_new(body=_moved_and_edited()))
 
     assert (
-        '<del><span class="diff-sign" aria-hidden="true">−</span>'
+        '<del><span class="diff-sign" aria-hidden="true">\N{MINUS SIGN}</span>'
         '<span class="visually-hidden">[deleted: </span>something'
     ) in html
     assert '<span class="visually-hidden">[inserted: </span>nothing' in html
@@ -129,7 +129,7 @@ def test_side_by_side_puts_each_side_in_its_own_cell():
 
 @pytest.mark.parametrize("options", [{"layout": "columns"}, {"context": -1}])
 def test_bad_options_are_refused(options):
-    with pytest.raises(ValueError, match="layout|context"):
+    with pytest.raises(ValueError, match=r"layout|context"):
         _render(OLD, **options)
 
 
@@ -154,7 +154,7 @@ def test_the_api_gives_the_review_rendering_on_request(client, reporter, editor)
     assert review.status_code == 200
     assert review.mimetype == "text/html"
     assert 'class="diff diff-review diff-side-by-side"' in review.text
-    assert "<strong>New: revision 2</strong>, <span class=\"diff-side-author\">Rita Reporter" in (
+    assert '<strong>New: revision 2</strong>, <span class="diff-side-author">Rita Reporter' in (
         review.text
     )
     assert "Move the quote up" in review.text
