@@ -1,12 +1,15 @@
-"""The demo newsroom that ``make run`` loads: three staff and a few stories.
+"""The demo newsroom that ``make run`` loads: four staff and a few stories.
 
 The stories are invented for the demo; each has several revisions, so that the
 history, diff and restore endpoints have something to show. One story is
-published, one waits for review, one is a draft.
+published, two wait for review (one, for the review desk, with a moved
+paragraph and a dateline change), one is approved and scheduled, one was
+killed and one is a draft.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,6 +18,7 @@ from cms.articles import operations as articles
 from cms.auth.models import User
 from cms.auth.operations import create_user
 from cms.core.extensions import db
+from cms.core.types import utcnow
 from cms.delivery.operations import create_partner
 from cms.workflow import operations as workflow
 
@@ -140,6 +144,21 @@ _PORT: dict[str, Any] = {
     "body": "\n\n".join(_PORT_PARAGRAPHS),
 }
 
+_FERRY = {
+    "headline": "New ferry timetable links Piran and Venice twice a day",
+    "dateline": {"city": "Piran", "country": "Slovenia"},
+    "bylines": [{"name": "Tomas Rivera", "role": "reporter", "affiliation": "Newsroom Wire"}],
+    "section": "travel",
+    "body": "A second daily ferry between Piran and Venice starts next month.\n\n"
+    "Tickets go on sale on Monday.",
+}
+
+_RECALL = {
+    "headline": "Supermarket chain recalls honey over labelling error",
+    "section": "business",
+    "body": "A supermarket chain recalled jars of honey sold in its shops this week.",
+}
+
 DEMO_PARTNER = "Demo Gazette"
 
 
@@ -202,6 +221,25 @@ def load_demo() -> str | None:
         "Agency credit; shorter headline",
     )
     workflow.submit(port, port.etag, reporter, "Ready for the desk")
+
+    # Approved and scheduled two days from now (the worker publishes it then).
+    ferry = articles.create_article(_FERRY, reporter)
+    ferry, _ = articles.edit_article(
+        ferry, ferry.etag, {"keywords": ["ferries", "travel"]}, reporter, "Keywords"
+    )
+    ferry = workflow.submit(ferry, ferry.etag, reporter)
+    ferry = workflow.approve(ferry, ferry.etag, editor)
+    workflow.schedule(ferry, ferry.etag, editor, publish_at=utcnow() + timedelta(days=2))
+
+    # Published, then killed.
+    recall = articles.create_article(_RECALL, reporter)
+    recall, _ = articles.edit_article(
+        recall, recall.etag, {"deck": "Jars were sold as acacia honey"}, reporter, "Deck"
+    )
+    recall = workflow.submit(recall, recall.etag, reporter)
+    recall = workflow.approve(recall, recall.etag, editor)
+    recall = workflow.publish(recall, recall.etag, editor)
+    workflow.withdraw(recall, recall.etag, editor, "The recall was called off: wrong brand")
 
     _partner, key = create_partner(name=DEMO_PARTNER)
     return key

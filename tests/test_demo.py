@@ -30,6 +30,8 @@ def test_seed_demo_loads_once_and_prints_the_logins(app, session):
             ArticleStatus.PUBLISHED,
             ArticleStatus.IN_REVIEW,
             ArticleStatus.IN_REVIEW,
+            ArticleStatus.APPROVED,
+            ArticleStatus.WITHDRAWN,
             ArticleStatus.DRAFT,
         ]
     )

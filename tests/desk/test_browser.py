@@ -63,6 +63,8 @@ def test_sign_in_review_a_diff_approve_and_publish(desk_page, desk_server):
     in_review = page.locator('[data-queue="in_review"]')
     expect(in_review.get_by_role("link", name=PORT_HEADLINE)).to_be_visible()
     expect(page.locator('[data-queue="published"]').get_by_role("link")).to_have_count(1)
+    expect(page.locator('[data-queue="scheduled"]')).to_contain_text("New ferry timetable")
+    expect(page.locator('[data-queue="withdrawn"]')).to_contain_text("recalls honey")
     screenshot(page, "queue-1280")
 
     open_story(page)

@@ -93,17 +93,36 @@ async function api(method, path, { body, etag, accept, keepalive } = {}) {
   return { data, etag: response.headers.get("ETag"), status: response.status };
 }
 
-function formatTime(iso, timeZone) {
+const AP_MONTHS = [
+  "Jan.", "Feb.", "March", "April", "May", "June",
+  "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.",
+];
+
+/* A moment as the API's display stamps show it, AP style, in the newsroom's zone
+ * (CMS_TIMEZONE, which the page carries): "Nov. 25, 2026, 1:42 p.m. EST". */
+function formatTime(iso, timeZone = document.body.dataset.timezone || "UTC") {
   if (!iso) return "";
-  const options = {
-    year: "numeric", month: "short", day: "numeric",
-    hour: "numeric", minute: "2-digit", timeZoneName: "short",
-  };
+  let parts;
   try {
-    return new Intl.DateTimeFormat("en-US", { ...options, timeZone }).format(new Date(iso));
+    parts = new Intl.DateTimeFormat("en-US", {
+      year: "numeric", month: "numeric", day: "numeric", hour: "numeric",
+      minute: "2-digit", hourCycle: "h23", timeZoneName: "short", timeZone,
+    }).formatToParts(new Date(iso));
   } catch (_error) {
     return new Date(iso).toISOString();
   }
+  const part = (type) => (parts.find((p) => p.type === type) || {}).value;
+  const hour = Number(part("hour")) % 24;
+  const minute = Number(part("minute"));
+  let clock;
+  if (hour === 12 && minute === 0) clock = "noon";
+  else if (hour === 0 && minute === 0) clock = "midnight";
+  else {
+    clock = String(hour % 12 || 12) + (minute ? `:${part("minute")}` : "");
+    clock += hour < 12 ? " a.m." : " p.m.";
+  }
+  const month = AP_MONTHS[Number(part("month")) - 1];
+  return `${month} ${part("day")}, ${part("year")}, ${clock} ${part("timeZoneName")}`;
 }
 
 function statusLabel(status) {
@@ -306,7 +325,6 @@ function showProblem(...nodes) {
 }
 
 function renderReader(article) {
-  const zone = article.display.timezone;
   $(".story-state").textContent =
     `${statusLabel(article.status)} · revision ${article.revision}` +
     (article.live ? ` · live: version ${article.live.number} (revision ${article.live.revision})` : "") +
@@ -327,8 +345,8 @@ function renderReader(article) {
     ["First published", article.display.first_published_at],
     ["Last updated", article.display.last_updated_at],
   ];
-  if (article.scheduled_publish_at) shown.push(["Scheduled", formatTime(article.scheduled_publish_at, zone)]);
-  if (article.live && article.live.embargo_until) shown.push(["Embargoed until", formatTime(article.live.embargo_until, zone)]);
+  if (article.scheduled_publish_at) shown.push(["Scheduled", formatTime(article.scheduled_publish_at)]);
+  if (article.live && article.live.embargo_until) shown.push(["Embargoed until", formatTime(article.live.embargo_until)]);
   for (const [label, value] of shown) {
     if (value) stamps.append(el("div", {}, el("dt", { text: label }), el("dd", { text: value })));
   }
@@ -341,8 +359,7 @@ function renderReader(article) {
 }
 
 function revisionLabel(revision) {
-  const zone = story.article.display.timezone;
-  const parts = [`Revision ${revision.number}`, revision.author.name, formatTime(revision.created_at, zone)];
+  const parts = [`Revision ${revision.number}`, revision.author.name, formatTime(revision.created_at)];
   if (revision.message) parts.push(`“${revision.message}”`);
   return parts.join(" · ");
 }
@@ -361,7 +378,7 @@ function renderHistory() {
         el("strong", { text: `Revision ${revision.number}` }),
         flags.length ? el("span", { class: "flags", text: ` (${flags.join(", ")})` }) : null,
         el("br"),
-        el("span", { text: `${revision.author.name}, ${formatTime(revision.created_at, story.article.display.timezone)}` }),
+        el("span", { text: `${revision.author.name}, ${formatTime(revision.created_at)}` }),
         revision.message ? el("q", { class: "message", text: revision.message }) : null,
         el("span", { class: "summary", text: revision.summary })
       );
@@ -571,6 +588,7 @@ async function explainStale(failure) {
     await refreshStory();
     $("#headline").focus();
   });
+  $(".action-form").replaceChildren(); // its form was for the revision that is gone
   showProblem(heading, intro, changes, el("p", {}, reload));
   try {
     const head = (await api("GET", `/articles/${story.id}`)).data;
@@ -618,7 +636,7 @@ function renderNotes(notes) {
         { class: "note" },
         el("p", { class: "note-meta" },
           el("strong", { text: note.author.name }), ", ",
-          formatTime(note.created_at, story.article.display.timezone),
+          formatTime(note.created_at),
           about.length ? ` · on ${about.join(", ")}` : ""),
         el("p", { class: "note-body", text: note.body })
       );
