@@ -114,6 +114,7 @@ def test_sign_in_review_a_diff_approve_and_publish(desk_page, desk_server):
     page.get_by_label("About paragraph (optional)").fill("4")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".note-list")).to_contain_text("on revision 3, paragraph 4")
+    expect(diff.locator('[data-new="4"] .note-flag')).to_have_text("1 note")
 
     # Only what the editor may do now; each action sends the ETag on screen.
     actions = page.locator(".action-buttons")
@@ -249,9 +250,16 @@ def test_the_queue_and_the_actions_work_with_the_keyboard_alone(desk_page, desk_
     assert page.console.unexpected() == []
 
 
-def test_sign_out_ends_the_session(desk_page, desk_server):
+def test_search_and_sign_out(desk_page, desk_server):
     page = desk_page
     sign_in(page, *EDITOR)
+    page.get_by_label("Search stories").fill("ferry")
+    page.get_by_role("button", name="Search", exact=True).click()
+    results = page.get_by_role("region", name="Search results")
+    expect(results.get_by_role("link")).to_have_text(
+        ["New ferry timetable links Piran and Venice twice a day"]
+    )
+    expect(page.get_by_role("status").first).to_contain_text("1 story matches")
     expect(page.locator(".whoami")).to_have_text("Signed in as Elena Marsh (editor)")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/desk/signin"))

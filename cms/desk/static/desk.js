@@ -419,6 +419,7 @@ async function loadDiff() {
   try {
     const { data } = await api("GET", `/articles/${story.id}/diff?${params}`, { accept: "text/html" });
     view.innerHTML = data; // the API's fragment: every text escaped
+    flagNotes();
     $(".note-anchor").textContent = `Notes are attached to revision ${form.to.value}.`;
   } catch (failure) {
     view.replaceChildren(el("p", { class: "form-error", text: `The diff could not be loaded: ${failure.message}` }));
@@ -645,9 +646,31 @@ function renderNotes(notes) {
   if (!notes.length) list.append(el("li", { class: "empty", text: "No notes yet." }));
 }
 
+/* Beside the diff: a paragraph of the new side that has notes says so. */
+function flagNotes() {
+  const to = Number($("#to-rev").value);
+  for (const flag of document.querySelectorAll(".diff-view .note-flag")) flag.remove();
+  const counts = new Map();
+  for (const note of story.notes || []) {
+    if (note.revision === to && note.paragraph) {
+      counts.set(note.paragraph, (counts.get(note.paragraph) || 0) + 1);
+    }
+  }
+  for (const [paragraph, count] of counts) {
+    const target = document.querySelector(
+      `.diff-view [data-new="${paragraph}"]:not(.diff-cell-old)`
+    );
+    if (target) {
+      target.prepend(el("span", { class: "note-flag", text: `${count} ${count === 1 ? "note" : "notes"}` }), " ");
+    }
+  }
+}
+
 async function loadNotes() {
   const { data } = await api("GET", `/articles/${story.id}/notes`);
+  story.notes = data.items;
   renderNotes(data.items);
+  flagNotes();
 }
 
 function initNotes() {
