@@ -85,12 +85,12 @@ def desk_page(browser, desk_server):
         context.close()
 
 
-def screenshot(page, name: str, element=None) -> Path:
-    """Save a screenshot as a test artifact (the full page, or ``element``); return its path."""
+def screenshot(page, name: str, element=None, *, full_page: bool = True) -> Path:
+    """Save a screenshot as a test artifact (the page, or ``element``); return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     if element is None:
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
     else:
         element.screenshot(path=str(path))
     print(f"screenshot: {path}")

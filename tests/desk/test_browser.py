@@ -135,9 +135,19 @@ def test_sign_in_review_a_diff_approve_and_publish(desk_page, desk_server):
 
 def test_a_stale_page_is_refused_and_explained(desk_page, desk_server):
     page = desk_page
+    story = article_id(PORT_HEADLINE)
+    maria = api_token(desk_server, "maria@demo.newsroom", "demo-maria-pass")
+    status, _, present = call(
+        "PUT", f"{desk_server}/api/v1/articles/{story}/presence", {"activity": "editing"}, maria
+    )
+    assert status == 200
     sign_in(page, *EDITOR)
     open_story(page)
-    story = article_id(PORT_HEADLINE)
+    since = present["items"][0]["since_display"]
+    expect(page.locator(".presence")).to_have_text(f"Maria Lopez is editing (since {since})")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "story-top-390", full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The reporter edits the story while the editor looks at revision 3.
     headers = api_token(desk_server, *REPORTER)
