@@ -39,9 +39,12 @@ def desk_server(live_db) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Chromium driven by Playwright, or a skip saying what is missing."""
+    """Chromium driven by Playwright, or a skip saying what is missing.
+
+    Per module, so that Playwright's event loop is gone before other tests run.
+    """
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="Playwright for Python is not installed (dev extras)"
     )
