@@ -29,8 +29,10 @@ from cms.core.sqlite import configure_sqlite, defer_write_lock
 from cms.core.views import blp as core_blp
 from cms.delivery import content_views
 from cms.delivery.views import blp as partners_blp
+from cms.desk.views import blp as desk_blp
 from cms.ingest.views import blp as ingest_blp
 from cms.ingest.views import takes_blp
+from cms.notes.views import blp as notes_blp
 from cms.workflow.views import blp as workflow_blp
 
 
@@ -123,12 +125,14 @@ def _register_blueprints(app: Flask, api: ProblemApi, content_api: ProblemApi) -
     api.register_blueprint(ingest_blp)
     api.register_blueprint(takes_blp)
     api.register_blueprint(workflow_blp)
+    api.register_blueprint(notes_blp)
     api.register_blueprint(partners_blp)
     content_api.register_blueprint(content_views.articles_blp)
     content_api.register_blueprint(content_views.changes_blp)
     content_api.register_blueprint(content_views.search_blp)
     content_api.register_blueprint(content_views.feeds_blp)
     app.register_blueprint(core_blp)
+    app.register_blueprint(desk_blp)
 
 
 def _register_commands(app: Flask) -> None:

@@ -23,10 +23,17 @@ def test_seed_demo_loads_once_and_prints_the_logins(app, session):
         assert user["password"] in first.output
     assert "API key (shown once)" in first.output
     assert "API key (shown once)" not in again.output
-    assert db.session.scalar(select(func.count()).select_from(User)) == 3
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_USERS)
     statuses = sorted(db.session.scalars(select(Article.status)))
     assert statuses == sorted(
-        [ArticleStatus.PUBLISHED, ArticleStatus.IN_REVIEW, ArticleStatus.DRAFT]
+        [
+            ArticleStatus.PUBLISHED,
+            ArticleStatus.IN_REVIEW,
+            ArticleStatus.IN_REVIEW,
+            ArticleStatus.APPROVED,
+            ArticleStatus.WITHDRAWN,
+            ArticleStatus.DRAFT,
+        ]
     )
     revisions_per_article = db.session.execute(
         select(Revision.article_id, func.count()).group_by(Revision.article_id)

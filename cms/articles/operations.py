@@ -36,6 +36,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cms.articles import diffs
 from cms.articles.content import Document, body_digest, slugify
+from cms.articles.diffs.review import Side, render_review
 from cms.articles.models import (
     Article,
     ArticleStatus,
@@ -47,7 +48,7 @@ from cms.articles.models import (
     format_etag,
     parse_etag,
 )
-from cms.articles.rendering import check_markup, render_markdown
+from cms.articles.rendering import check_markup, display_stamp, render_markdown
 from cms.articles.search import index as search_index
 from cms.articles.search import query as search_query
 from cms.articles.search import syntax as search_syntax
@@ -908,10 +909,39 @@ class RevisionDiff:
     from_revision: int
     to_revision: int
     diff: dict[str, Any]
+    #: The two revisions compared (for labels and for the review rendering).
+    old: Revision | None = None
+    new: Revision | None = None
 
     @property
     def summary(self) -> str:
         return diffs.summarize(self.diff)
+
+    def review_html(self, timezone: str, *, context: int, layout: str) -> str:
+        """Return the review desk's HTML fragment of this comparison (:mod:`.diffs.review`).
+
+        Each side is labelled with its revision, author, time (in ``timezone``)
+        and message.
+        """
+        assert self.old is not None
+        assert self.new is not None
+        sides = tuple(
+            Side(
+                revision.number,
+                revision.author.name,
+                display_stamp(revision.created_at, timezone) or "",
+                revision.message,
+            )
+            for revision in (self.old, self.new)
+        )
+        return render_review(
+            self.diff,
+            self.old.document().canonical(),
+            self.new.document().canonical(),
+            sides=(sides[0], sides[1]),
+            context=context,
+            layout=layout,
+        )
 
 
 def diff_revisions(article: Article, from_ref: str | None, to_ref: str) -> RevisionDiff:
@@ -924,10 +954,16 @@ def diff_revisions(article: Article, from_ref: str | None, to_ref: str) -> Revis
     old_number = (
         max(new_number - 1, 1) if from_ref is None else resolve_revision(article, from_ref)
     )
-    old = get_revision(article, old_number).document()
-    new = old if new_number == old_number else get_revision(article, new_number).document()
+    old_revision = get_revision(article, old_number)
+    new_revision = old_revision if new_number == old_number else get_revision(article, new_number)
+    old, new = old_revision.document().canonical(), new_revision.document().canonical()
     return RevisionDiff(
-        article.id, old_number, new_number, diffs.diff_documents(old.canonical(), new.canonical())
+        article.id,
+        old_number,
+        new_number,
+        diffs.diff_documents(old, new),
+        old_revision,
+        new_revision,
     )
 
 

@@ -22,6 +22,8 @@ from cms.articles.content import (
     SECTION_MAX,
     SLUG_MAX,
 )
+from cms.articles.diffs.review import DEFAULT_CONTEXT
+from cms.articles.diffs.review import LAYOUTS as REVIEW_LAYOUTS
 from cms.articles.models import Article, ArticleStatus, FollowKind, PublicState, public_state
 from cms.articles.operations import FACETS, SORTS, MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
@@ -225,6 +227,15 @@ class ArticleSummarySchema(Schema):
     scheduled_publish_at = fields.AwareDateTime(
         allow_none=True, metadata={"description": "When the scheduled publication will run."}
     )
+    embargo_until = fields.Function(
+        lambda article: (
+            article.live.embargo_until.isoformat()
+            if article.live is not None and article.live.embargo_until is not None
+            else None
+        ),
+        metadata={"description": "The live version's embargo, if it has one.",
+                  "type": "string", "format": "date-time", "nullable": True},
+    )  # fmt: skip
     follows = fields.Integer(
         attribute="follows_id",
         allow_none=True,
@@ -384,6 +395,8 @@ class RevisionListingSchema(_RevisionListingFields):
 
 REVISION_REFERENCE = r"^(?:[1-9][0-9]{0,9}|head|approved|published)$"
 DIFF_FORMATS = ("json", "html", "text")
+#: The most unchanged paragraphs a review diff shows around a change.
+MAX_CONTEXT = 50
 
 
 class DiffArgsSchema(Schema):
@@ -405,6 +418,17 @@ class DiffArgsSchema(Schema):
         validate=validate.OneOf(DIFF_FORMATS),
         metadata={"description": "`json` (default), `html` or `text`; `Accept` works too."},
     )
+    layout = fields.String(
+        validate=validate.OneOf(REVIEW_LAYOUTS),
+        metadata={"description": "HTML only: the review rendering, `inline` or "
+                  "`side-by-side`, with labelled sides, context, moved-from marks and metadata "
+                  "as readers see it. Without `layout` or `context`, the plain fragment."},
+    )  # fmt: skip
+    context = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_CONTEXT),
+        metadata={"description": "HTML only: unchanged paragraphs shown around each change in "
+                  f"the review rendering (default {DEFAULT_CONTEXT}); longer runs are collapsed."},
+    )  # fmt: skip
 
 
 class WordOpSchema(Schema):

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms.articles import diffs, operations
+from cms.articles.diffs.review import DEFAULT_CONTEXT
 from cms.articles.models import Article
 from cms.articles.operations import MergeInfo
 from cms.articles.schemas import (
@@ -254,6 +255,13 @@ class RevisionDiff(MethodView):
         comparison = operations.diff_revisions(
             operations.get_article(article_id), args.get("from_ref"), args["to_ref"]
         )
+        if output == "html" and ("layout" in args or "context" in args):
+            fragment = comparison.review_html(
+                current_app.config["CMS_TIMEZONE"],
+                context=args.get("context", DEFAULT_CONTEXT),
+                layout=args.get("layout", "inline"),
+            )
+            return Response(fragment, mimetype="text/html")
         if output == "html":
             return Response(diffs.render_html(comparison.diff), mimetype="text/html")
         if output == "text":

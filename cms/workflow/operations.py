@@ -79,6 +79,31 @@ def allowed_for(article: Article, user: User) -> list[Action]:
     return allowed_actions(situation(article), user.role)
 
 
+def actions_now(article: Article, user: User) -> list[Action]:
+    """Return the actions ``user`` can take on ``article`` now and see succeed.
+
+    :func:`allowed_for` (the workflow table) less an approval the rules beyond
+    the table would refuse: by an editor who wrote a revision since the last
+    publication (unless ``CMS_ALLOW_SELF_APPROVAL``), of a head approved
+    already, or of a head that is what readers already see. What a desk shows
+    as buttons.
+    """
+    actions = allowed_for(article, user)
+    if Action.APPROVE not in actions:
+        return actions
+    head = article.head
+    live = article.live
+    refused = (
+        article.approved_revision_number == head.number
+        or (live is not None and live.content_hash == head.content_hash)
+        or (
+            not current_app.config["CMS_ALLOW_SELF_APPROVAL"]
+            and user.id in authors_since_publication(article)
+        )
+    )
+    return [action for action in actions if not (refused and action == Action.APPROVE)]
+
+
 def authors_since_publication(article: Article) -> set[int]:
     """Return the ids of the users who wrote a revision since the live version's.
 

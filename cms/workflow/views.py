@@ -173,11 +173,17 @@ class AllowedActions(MethodView):
     @auth_required()
     @blp.response(200, AllowedActionsSchema)
     def get(self, article_id):
-        """The workflow actions you may take on the article now."""
+        """The workflow actions you may take on the article now.
+
+        The workflow table's, less an approval that would be refused: of a head
+        you wrote a revision of since the last publication (unless
+        `CMS_ALLOW_SELF_APPROVAL`), of a head approved already, or of a head
+        readers already see.
+        """
         article = get_article(article_id)
         return {
             "status": article.status,
-            "allowed_actions": operations.allowed_for(article, current_user()),
+            "allowed_actions": operations.actions_now(article, current_user()),
         }
 
 

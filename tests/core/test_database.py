@@ -29,6 +29,8 @@ from tests.servers import free_port
 
 #: Endpoints that answer without the database: the API documents and their files.
 WITHOUT_DATABASE = {"openapi_json", "openapi_swagger_ui", "swagger_ui_file"}
+#: The review desk's pages and files: shells that the browser fills from the API.
+WITHOUT_DATABASE |= {"queue", "signin", "story", "static"}
 #: A well-formed login; other endpoints check the token (in the database) before their body.
 CREDENTIALS = {"email": "someone@example.test", "password": "whatever it is"}
 #: Far above the 2-second connect timeout the tests set, far below gunicorn's 30 s.

@@ -420,3 +420,23 @@ def test_forged_cursors_are_422(client, reporter, staff, path):
 
     assert response.status_code == 422
     assert "cursor" in response.json["errors"]["query"]
+
+
+def test_allowed_actions_leave_out_an_approval_that_would_be_refused(
+    client, reporter, editor, admin, staff
+):
+    own = factories.submitted(factories.article(editor), editor)
+    approved = factories.approved(factories.article(reporter), admin)
+
+    mine = client.get(f"/api/v1/articles/{own.id}/actions", headers=staff["editor"])
+    others = client.get(f"/api/v1/articles/{own.id}/actions", headers=staff["admin"])
+    again = client.get(f"/api/v1/articles/{approved.id}/actions", headers=staff["editor"])
+
+    # The editor wrote it (four eyes); the admin may approve; an approved head is not
+    # approved twice. Each refused approval is what POST .../approve would answer.
+    assert mine.json["allowed_actions"] == ["reject"]
+    assert others.json["allowed_actions"] == ["approve", "reject"]
+    assert "approve" not in again.json["allowed_actions"]
+    assert "publish" in again.json["allowed_actions"]
+    refused = _act(client, staff["editor"], own.id, "approve", own.etag)
+    assert refused.status_code == 403
