@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench fuzz lint format check-migrations clean
+.PHONY: run test bench bench-scale fuzz lint format check-migrations clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -31,6 +31,13 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench
+
+# An archive-sized newsroom (100,000 stories, ~1M revisions, ~1M delivery events) bulk-loaded
+# on scratch SQLite and PostgreSQL databases, 1,000 stories first; prints the build's phases
+# and single-client p50/p95 through gunicorn per row (docs/testing.md, "Archive-scale
+# benchmark"). BENCH_SCALE_ARGS, e.g. "--database postgresql --stories 20000".
+bench-scale: $(VENV)/.installed
+	$(BIN)/python -m tests.bench.scale $(BENCH_SCALE_ARGS)
 
 # Schemathesis (--checks all) through gunicorn on a scratch PostgreSQL database, both OpenAPI
 # documents, as a reporter, an editor, an admin and a partner; prints the totals and fails on

@@ -1,0 +1,302 @@
+"""``make bench-scale``: build an archive-sized newsroom and time single requests on it.
+
+For each database (SQLite, PostgreSQL or both) and each size (1,000 stories,
+then ``--stories``, 100,000 by default), on a fresh scratch database built by
+the migrations: bulk-load the archive (:mod:`tests.bench.scale.archive`),
+ANALYZE, rebuild the search index if the app has ``flask cms reindex``, serve
+the app with gunicorn on 127.0.0.1 and time each row of
+:mod:`tests.bench.scale.recipes` from one client, one request at a time.
+Prints the load's phases and a table of p50/p95 per row and size, with the
+targets of issue 11 (at the large size, p95 within 1.5x of its 1,000-story
+value and under 50 ms, 100 ms for searches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import flask_migrate
+from sqlalchemy import Connection, func, select
+
+from cms.articles.models import Article, ArticleStatus
+from cms.auth import operations as auth_ops
+from cms.cli import cms_cli
+from cms.config import engine_options
+from cms.core.extensions import db
+from cms.delivery import operations as delivery_ops
+from cms.outbox.models import DeliveryEvent
+from tests.bench.scale.archive import Shape
+from tests.bench.scale.recipes import RECIPES, Facts, Plan
+from tests.bench.scale.store import Report, analyse, load
+from tests.conftest import make_test_app
+from tests.databases import scratch_postgres
+from tests.servers import ROOT, gunicorn
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SMALL = 1000
+PASSWORD = "bench-scale-password"
+#: Ratio and absolute p95 targets at the large size (PostgreSQL is what they are for).
+RATIO_TARGET, P95_TARGET_MS, SEARCH_P95_TARGET_MS = 1.5, 50.0, 100.0
+FLASK = Path(sys.executable).with_name("flask")
+
+
+@dataclass
+class Built:
+    """A loaded database: its URL, the load's report and what the recipes need."""
+
+    url: str
+    report: Report
+    facts: Facts
+    token: str
+    partner_key: str
+    phases_extra: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Timing:
+    p50: float | None = None
+    p95: float | None = None
+    errors: int = 0
+    missing: str | None = None
+    note: str | None = None
+
+
+@contextmanager
+def scratch_database(kind: str, server_url: str) -> Iterator[str]:
+    """An empty database of ``kind``, dropped (or deleted) afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
+            yield f"sqlite:///{folder}/archive.db"
+        return
+    with scratch_postgres(server_url, "cms_bench_scale") as url:
+        yield url
+
+
+def build(url: str, stories: int, *, say) -> Built:
+    """Migrate ``url``, load an archive of ``stories`` and add the benchmark's own users."""
+    # No statement timeout: a COPY of a large batch may take longer than a request may.
+    app = make_test_app(
+        url, TESTING=False, SQLALCHEMY_ENGINE_OPTIONS=engine_options(url, statement_timeout=0)
+    )
+    with app.app_context():
+        began = time.perf_counter()
+        flask_migrate.upgrade()
+        migrated = time.perf_counter() - began
+        password_hash = auth_ops.hash_password(PASSWORD)
+        sqlite = db.engine.dialect.name == "sqlite"
+        with db.engine.connect() as connection:
+            if sqlite:  # during the load only: the app runs with synchronous=NORMAL
+                _pragmas(connection, "synchronous=OFF", "cache_size=-400000")
+            with connection.begin():
+                report = load(
+                    connection,
+                    Shape.of(stories),
+                    password_hash,
+                    planner_process=True,
+                    on_batch=lambda done: say(f"  {done:,} stories written", end="\r"),
+                )
+            began = time.perf_counter()
+            analyse(connection)
+            connection.commit()
+            analysed = time.perf_counter() - began
+            if sqlite:
+                _pragmas(connection, "synchronous=NORMAL", "cache_size=-2000")
+        user = auth_ops.create_user(
+            email="bench-editor@example.test",
+            name="Bench Editor",
+            role="editor",
+            password=PASSWORD,
+        )
+        token, _record = auth_ops.issue_token(user.email, PASSWORD)
+        _partner, partner_key = delivery_ops.create_partner(
+            name="Bench Partner", embargo_access=False
+        )
+        db.session.commit()
+        archive = report.archive
+        published = list(
+            db.session.scalars(
+                select(Article.id)
+                .where(Article.status == ArticleStatus.PUBLISHED)
+                .order_by(Article.id)
+            )
+        )
+        facts = Facts(
+            big_story_id=archive.big_story_id,
+            big_revisions=archive.shape.big_revisions,
+            sample_ids=tuple(random.Random(1).sample(published, min(200, len(published)))),
+            newest_event_id=db.session.scalar(select(func.max(DeliveryEvent.id))) or 0,
+        )
+        db.session.remove()
+        db.engine.dispose()
+    built = Built(url, report, facts, token, partner_key)
+    built.phases_extra.append(("migrations", migrated))
+    built.phases_extra.append(("ANALYZE", analysed))
+    reindexed = reindex(url)
+    built.phases_extra.append(
+        ("flask cms reindex", reindexed) if reindexed is not None else ("no reindex command", 0.0)
+    )
+    return built
+
+
+def _pragmas(connection: Connection, *pragmas: str) -> None:
+    """Set SQLite ``pragmas`` outside any transaction (some refuse to change inside one)."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    for pragma in pragmas:
+        raw.execute(f"PRAGMA {pragma}")
+
+
+def reindex(url: str) -> float | None:
+    """Run ``flask cms reindex`` on ``url`` if the app has it; return its seconds."""
+    if "reindex" not in cms_cli.commands:
+        return None
+    env = {**os.environ, "CMS_DATABASE_URL": url, "CMS_DB_STATEMENT_TIMEOUT": "0"}
+    began = time.perf_counter()
+    subprocess.run([str(FLASK), "--app", "wsgi", "cms", "reindex"], cwd=ROOT, env=env, check=True)
+    return time.perf_counter() - began
+
+
+class HttpClient:
+    """GETs over HTTP to the server, one connection per request, as an editor or partner."""
+
+    def __init__(self, base_url: str, token: str, partner_key: str) -> None:
+        self.host = urlsplit(base_url).netloc
+        self.auth = {"editor": f"Bearer {token}", "partner": f"Bearer {partner_key}"}
+
+    def timed_get(self, path: str, who: str) -> tuple[int, bytes, float]:
+        began = time.perf_counter()
+        connection = http.client.HTTPConnection(self.host, timeout=60)
+        try:
+            connection.request("GET", path, headers={"Authorization": self.auth[who]})
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        return response.status, raw, (time.perf_counter() - began) * 1000
+
+    def get(self, path: str, who: str) -> tuple[int, Any]:
+        status, raw, _ms = self.timed_get(path, who)
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, None
+
+
+def measure(built: Built, requests: int, warmup: int) -> dict[str, Timing]:
+    """Time every recipe against gunicorn serving ``built``."""
+    results: dict[str, Timing] = {}
+    with gunicorn(env={"CMS_DATABASE_URL": built.url}) as server:
+        client = HttpClient(server.base_url, built.token, built.partner_key)
+        for recipe in RECIPES:
+            plan: Plan = recipe.plan(client, built.facts)
+            if plan.missing:
+                results[recipe.name] = Timing(missing=plan.missing)
+                continue
+            latencies: list[float] = []
+            errors = 0
+            for number in range(warmup + requests):
+                path = plan.paths[number % len(plan.paths)]
+                status, _raw, ms = client.timed_get(path, plan.who)
+                if number >= warmup:
+                    latencies.append(ms)
+                    errors += status != 200
+            cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+            results[recipe.name] = Timing(
+                statistics.median(latencies), cuts[94], errors, note=plan.note
+            )
+    return results
+
+
+def print_build(kind: str, stories: int, built: Built) -> None:
+    report = built.report
+    print(f"\n== {kind}: archive of {stories:,} stories ==")
+    counts = report.archive.counts
+    print("rows: " + ", ".join(f"{name} {counts.get(name, 0):,}" for name in sorted(counts)))
+    for phase in report.phases:
+        print("  " + phase.line())
+    for name, seconds in built.phases_extra:
+        print(f"  {name:<44} {'':>15} {seconds:8.1f} s")
+    total = report.seconds + sum(seconds for _name, seconds in built.phases_extra)
+    print(f"  {'load (bulk inserts)':<44} {'':>15} {report.seconds:8.1f} s")
+    print(f"  {'total build':<44} {'':>15} {total:8.1f} s")
+
+
+def _cell(timing: Timing | None) -> str:
+    if timing is None:
+        return f"{'-':>17}"
+    if timing.missing:
+        return f"{'n/a':>17}"
+    return f"{timing.p50:7.1f} {timing.p95:8.1f} ms"
+
+
+def print_table(kind: str, small: dict[str, Timing], large: dict[str, Timing], stories: int):
+    print(f"\n== {kind}: single client through gunicorn (2 workers), p50 / p95 ==")
+    header = f"{'row':<40} {'1k p50':>7} {'p95':>8}    {f'{stories // 1000}k p50':>7} {'p95':>8}"
+    print(f"{header}    {'p95 ratio':>9}  target")
+    for recipe in RECIPES:
+        one, big = small.get(recipe.name), large.get(recipe.name)
+        line = f"{recipe.name:<40} {_cell(one)} {_cell(big)}"
+        missing = (one and one.missing) or (big and big.missing)
+        if missing:
+            print(f"{line}  {missing}")
+            continue
+        ratio = big.p95 / one.p95  # type: ignore[operator, union-attr]
+        limit = SEARCH_P95_TARGET_MS if recipe.search else P95_TARGET_MS
+        ok = ratio <= RATIO_TARGET and big.p95 <= limit
+        notes = [f"{'ok' if ok else 'MISS'} (<= {RATIO_TARGET}x, <= {limit:.0f} ms)"]
+        for size, timing in (("1k", one), ("large", big)):
+            if timing.note:
+                notes.append(f"{size}: {timing.note}")
+            if timing.errors:
+                notes.append(f"{size}: {timing.errors} non-200")
+        print(f"{line}    {ratio:8.2f}x  {'; '.join(notes)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.scale", description=__doc__)
+    parser.add_argument("--stories", type=int, default=100_000, help="the large size")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--requests", type=int, default=100, help="timed requests per row")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed requests per row first")
+    args = parser.parse_args(argv)
+    server = os.environ.get("CMS_TEST_DATABASE_URL") or DEFAULT_PG
+    kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
+    print(
+        f"Archive-scale benchmark: {SMALL:,} then {args.stories:,} stories; "
+        f"{args.requests} timed requests per row after {args.warmup} untimed, one client, "
+        f"HTTP to gunicorn on 127.0.0.1 (client and server share the machine)."
+    )
+
+    def say(text: str, end: str = "\n") -> None:
+        print(text, end=end, file=sys.stderr, flush=True)
+
+    for kind in kinds:
+        results: list[dict[str, Timing]] = []
+        for stories in (SMALL, args.stories):
+            with scratch_database(kind, server) as url:
+                say(f"{kind}: building {stories:,} stories")
+                built = build(url, stories, say=say)
+                print_build(kind, stories, built)
+                say(f"{kind}: measuring at {stories:,} stories")
+                results.append(measure(built, args.requests, args.warmup))
+        print_table(kind, results[0], results[1], args.stories)
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
