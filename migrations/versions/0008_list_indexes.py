@@ -7,7 +7,7 @@ revisions and versions ``(article_id, number)``, the history
 name; the takes of a story are few and sorted from ``(article_id)``.
 
 Revision ID: b2d8f6e30008
-Revises: 747d9b25d3f4
+Revises: a1c7e5d20007
 Create Date: 2026-11-30 19:10:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b2d8f6e30008'
-down_revision = '747d9b25d3f4'
+down_revision = 'a1c7e5d20007'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ Stories that already follow another were started by a new wire take of a killed
 story, so they are replacements.
 
 Revision ID: c3e9a7f40009
-Revises: 747d9b25d3f4
+Revises: b2d8f6e30008
 Create Date: 2026-11-30 19:30:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c3e9a7f40009"
-down_revision = "747d9b25d3f4"
+down_revision = "b2d8f6e30008"
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@
 - ``partner_usage``: fetches per partner, day, story and channel.
 
 Revision ID: d4fa0b850010
-Revises: 747d9b25d3f4
+Revises: c3e9a7f40009
 Create Date: 2026-11-30 19:00:00.000000
 
 """
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4fa0b850010'
-down_revision = '747d9b25d3f4'
+down_revision = 'c3e9a7f40009'
 branch_labels = None
 depends_on = None
 

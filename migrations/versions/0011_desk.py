@@ -1,7 +1,7 @@
 """The review desk: editorial notes on stories, and presence (who has a story open).
 
 Revision ID: e5ab1c960011
-Revises: 747d9b25d3f4
+Revises: d4fa0b850010
 Create Date: 2026-11-30 19:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import cms.core.types
 
 # revision identifiers, used by Alembic.
 revision = 'e5ab1c960011'
-down_revision = '747d9b25d3f4'
+down_revision = 'd4fa0b850010'
 branch_labels = None
 depends_on = None
 

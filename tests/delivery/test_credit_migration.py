@@ -12,7 +12,7 @@ from tests.conftest import make_test_app
 from tests.migration_data import insert_user_and_article, table
 
 #: Before partner credit and lineage kinds (0009).
-BEFORE_CREDIT = "747d9b25d3f4"
+BEFORE_CREDIT = "b2d8f6e30008"
 
 
 def test_existing_followers_become_replacements_and_the_downgrade_undoes(scratch_url):

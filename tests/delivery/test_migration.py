@@ -97,7 +97,7 @@ def test_the_fan_out_cursor_starts_past_the_events_already_fanned_out(scratch_ur
 
 
 #: Before partner transport (0010): first-release secrets and headers.
-BEFORE_TRANSPORT = "747d9b25d3f4"
+BEFORE_TRANSPORT = "c3e9a7f40009"
 
 
 def test_existing_partners_keep_their_headers_and_key_and_the_downgrade_restores_them(
