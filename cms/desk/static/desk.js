@@ -217,10 +217,10 @@ async function listArticles(query) {
 async function loadQueue() {
   const now = Date.now();
   const [review, approved, published, withdrawn] = await Promise.all([
-    listArticles({ status: "in_review", per_page: 100 }),
-    listArticles({ status: "approved", per_page: 100 }),
-    listArticles({ status: "published", per_page: 100 }),
-    listArticles({ status: "withdrawn", per_page: 20 }),
+    listArticles({ status: "in_review", limit: 100 }),
+    listArticles({ status: "approved", limit: 100 }),
+    listArticles({ status: "published", limit: 100 }),
+    listArticles({ status: "withdrawn", limit: 20 }),
   ]);
   const approvedItems = approved.items.filter((a) => !a.scheduled_publish_at);
   const scheduledItems = approved.items.filter((a) => a.scheduled_publish_at);
@@ -253,20 +253,12 @@ function initQueue() {
   let cursor = null;
   let lastQuery = "";
 
-  /* The list answers {items, next_cursor} where full-text search is deployed and
-   * {items, pagination} where it is not (then ?q= is ignored, so the desk
-   * filters the page itself). Either way, items are the same summaries. */
+  /* Full-text search, best match first; {items, next_cursor} pages by cursor. */
   async function search(query, after) {
-    const params = { q: query, per_page: 50 };
+    const params = { q: query, limit: 50 };
     if (after) params.cursor = after;
     const data = await listArticles(params);
-    let items = data.items;
-    if (!("next_cursor" in data)) {
-      const needle = query.toLowerCase();
-      items = items.filter((a) =>
-        `${a.headline} ${a.slug} ${a.byline_text || ""}`.toLowerCase().includes(needle)
-      );
-    }
+    const items = data.items;
     return { items, next: data.next_cursor || null };
   }
 
@@ -735,7 +727,7 @@ function initPresence() {
 async function refreshStory() {
   const [article, revisions, allowed] = await Promise.all([
     api("GET", `/articles/${story.id}`),
-    api("GET", `/articles/${story.id}/revisions?per_page=100`),
+    api("GET", `/articles/${story.id}/revisions?limit=100`),
     api("GET", `/articles/${story.id}/actions`),
   ]);
   story.article = article.data;
