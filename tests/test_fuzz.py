@@ -41,9 +41,9 @@ def test_fuzzing_through_gunicorn_on_postgresql_as_every_identity(tmp_path):
     print_totals(runs)
 
     assert [(run.identity, run.operations) for run in runs] == [
-        ("reporter", 38),
-        ("editor", 38),
-        ("admin", 38),
+        ("reporter", 43),
+        ("editor", 43),
+        ("admin", 43),
         ("partner", 5),
     ]
     for run in runs:
