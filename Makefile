@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) cms seed-demo
 	@echo "Serving the newsroom API on http://$(HOST):$(PORT)/ (docs: /api/v1/docs). Ctrl-C stops it."
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn --worker-class gthread --workers 2 --threads 16 --bind $(HOST):$(PORT) wsgi:app
 
 test: lint
 	$(BIN)/pytest
