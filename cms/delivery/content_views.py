@@ -20,6 +20,7 @@ from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, publi
 from cms.core.routing import ID
 from cms.core.types import utcnow
 from cms.delivery import feeds, queries, representations, usage, waiting
+from cms.delivery.access import Reader
 from cms.delivery.guards import current_reader, partner_required, quota_headers
 from cms.delivery.models import UsageChannel
 from cms.delivery.schemas import (
@@ -159,6 +160,19 @@ def _format(requested: str | None) -> str:
     )
 
 
+def _listed(reader: Reader, found: list[queries.Found]) -> list[dict[str, Any]]:
+    """Return the representations of ``found`` for ``reader``, counted as API fetches."""
+    now = utcnow()
+    usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.API)
+    links = queries.lineage(reader, [f.article_id for f in found])
+    return [
+        representations.representation(
+            f, reader, embargoed=f.embargoed(now), links=links[f.article_id]
+        )
+        for f in found
+    ]
+
+
 @articles_blp.route("")
 class ContentArticles(MethodView):
     @partner_required
@@ -172,17 +186,9 @@ class ContentArticles(MethodView):
         story that changes while you page moves to the top; to follow every
         change, read the changes feed.
         """
-        now = utcnow()
         reader = current_reader()
         found, next_cursor = queries.list_articles(reader, limit=limit, **filters)
-        usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.API)
-        links = queries.lineage(reader, [f.article_id for f in found])
-        items = [
-            representations.representation(
-                f, reader, embargoed=f.embargoed(now), links=links[f.article_id]
-            )
-            for f in found
-        ]
+        items = _listed(reader, found)
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
 
@@ -200,23 +206,11 @@ class ContentSearch(MethodView):
         you see now is searched: never a draft, an update you may not see yet
         (embargo) or another section. Pass `next_cursor` as `cursor` for more.
         """
-        now = utcnow()
         reader = current_reader()
         hits, next_cursor = queries.search_articles(reader, q, limit=limit, **filters)
-        found = [hit.found for hit in hits]
-        usage.count(reader.partner_id, (f.article_id for f in found), UsageChannel.API)
-        links = queries.lineage(reader, [f.article_id for f in found])
+        listed = _listed(reader, [hit.found for hit in hits])
         items = [
-            {
-                **representations.representation(
-                    hit.found,
-                    reader,
-                    embargoed=hit.found.embargoed(now),
-                    links=links[hit.found.article_id],
-                ),
-                "highlights": hit.highlights,
-            }
-            for hit in hits
+            {**item, "highlights": hit.highlights} for item, hit in zip(listed, hits, strict=True)
         ]
         return _json({"items": items, "next_cursor": next_cursor}, **CACHING)
 
