@@ -44,7 +44,7 @@ def test_fuzzing_through_gunicorn_on_postgresql_as_every_identity(tmp_path):
         ("reporter", 45),
         ("editor", 45),
         ("admin", 45),
-        ("partner", 5),
+        ("partner", 6),
     ]
     for run in runs:
         assert run.test_cases > 0
