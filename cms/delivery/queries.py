@@ -186,10 +186,10 @@ def _lineage_column(reader: Reader) -> ColumnElement[str | None]:
 def _links(article_id: int, stamp: str | None) -> dict[str, Any]:
     """The links of ``article_id`` (as :func:`lineage` gives them) from its lineage column."""
     links: dict[str, Any] = {"follows": None, "followed_by": []}
-    rows = []
+    rows: list[tuple[int, int, FollowKind]] = []
     for part in stamp.split(",") if stamp else ():
-        row_id, follows_id, kind = part.split(":", 2)
-        rows.append((int(row_id), int(follows_id), FollowKind(kind)))
+        id_text, follows_text, kind = part.split(":", 2)
+        rows.append((int(id_text), int(follows_text), FollowKind(kind)))
     for row_id, follows_id, kind in sorted(rows):
         if row_id == article_id:
             links["follows"] = _link(follows_id, kind)
