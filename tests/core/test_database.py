@@ -191,6 +191,31 @@ def test_a_dropped_database_is_a_503(app_on, postgres_url):
         assert_unavailable(response, started)
 
 
+def test_a_pooled_connection_the_server_closed_is_replaced_not_handed_to_a_request(
+    app_on, postgres_url
+):
+    with scratch_postgres(postgres_url) as url:
+        app = app_on(url)
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        with app.app_context():
+            assert db.engine.pool.checkedin() == 1
+        # What a server restart does to the pool: every backend of the database ends.
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        others = "FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+        name = {"name": make_url(url).database}
+        with admin.connect() as connection:
+            connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"), name)
+            for _ in range(200):  # until they are gone (termination is asynchronous)
+                if not connection.execute(text(f"SELECT count(*) {others}"), name).scalar():
+                    break
+                time.sleep(0.05)
+        admin.dispose()
+
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/healthz").status_code == 200
+
+
 def test_the_statement_timeout_bounds_a_query_that_waits_on_a_lock(app_on, postgres_url):
     app = app_on(postgres_url, statement_timeout=1)
     locker = create_engine(postgres_url)
