@@ -48,27 +48,29 @@ def _checkin_postgresql(dbapi_connection, record) -> None:
         dbapi_connection.autocommit = False
 
 
-def _checkout_postgresql(dbapi_connection, record, proxy) -> None:
-    # Instead of pool_pre_ping's round trip on every checkout: an idle pooled
-    # connection has nothing to read unless the server closed it (a restart, a
-    # terminated backend: the server says so and closes the socket) or sent a
-    # notice. Only then is it pinged; a failed ping makes the pool replace it.
-    try:
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-        if readable:
-            dbapi_connection.execute("SELECT 1")
-    except Exception as error:
-        raise DisconnectionError("pooled connection closed by the server") from error
-
-
 def configure_liveness(engine: Engine) -> None:
     """Make a PostgreSQL ``engine``'s pool replace connections the server has closed.
 
     What ``pool_pre_ping`` promises (a database restart never hands a request a
-    dead connection) for a ``select()`` of the socket instead of a round trip.
+    dead connection) without its round trip on every checkout: a server that
+    closes a connection (a restart, a terminated backend) says so and closes the
+    socket, so only an idle pooled connection with something to read may be
+    dead. Such a one is pinged (the dialect's ping, as ``pool_pre_ping`` does),
+    and replaced by the pool if the ping fails.
     """
-    if engine.dialect.name == "postgresql":
-        event.listen(engine, "checkout", _checkout_postgresql)
+    if engine.dialect.name != "postgresql":
+        return
+    dialect = engine.dialect
+
+    def check(dbapi_connection, _record, _proxy) -> None:
+        try:
+            readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+            if readable:
+                dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("pooled connection closed by the server") from error
+
+    event.listen(engine, "checkout", check)
 
 
 def configure_read_only(engine: Engine) -> None:
