@@ -91,7 +91,9 @@ def engine_options(
     connect_args: dict[str, object] = {"connect_timeout": connect_timeout}
     if statement_timeout > 0:
         connect_args["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
-    return {"pool_pre_ping": True, "pool_timeout": connect_timeout, "connect_args": connect_args}
+    # Pooled connections closed by the server are replaced at checkout without a
+    # ping per request: cms.core.database.configure_liveness.
+    return {"pool_timeout": connect_timeout, "connect_args": connect_args}
 
 
 def from_environment(instance_path: str) -> dict:

@@ -5,10 +5,11 @@ read-only requests, which run without a transaction.
 from __future__ import annotations
 
 import logging
+import select
 
 from flask import Response, has_request_context, request
 from sqlalchemy import CursorResult, Delete, Engine, Update, event
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from cms.core.errors import DatabaseUnavailable, problem_response
@@ -45,6 +46,31 @@ def _checkin_postgresql(dbapi_connection, record) -> None:
     # Back in the pool, a connection lent to a read is transactional again.
     if record.info.pop(_AUTOCOMMIT, False) and dbapi_connection is not None:
         dbapi_connection.autocommit = False
+
+
+def configure_liveness(engine: Engine) -> None:
+    """Make a PostgreSQL ``engine``'s pool replace connections the server has closed.
+
+    What ``pool_pre_ping`` promises (a database restart never hands a request a
+    dead connection) without its round trip on every checkout: a server that
+    closes a connection (a restart, a terminated backend) says so and closes the
+    socket, so only an idle pooled connection with something to read may be
+    dead. Such a one is pinged (the dialect's ping, as ``pool_pre_ping`` does),
+    and replaced by the pool if the ping fails.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    dialect = engine.dialect
+
+    def check(dbapi_connection, _record, _proxy) -> None:
+        try:
+            readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+            if readable:
+                dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("pooled connection closed by the server") from error
+
+    event.listen(engine, "checkout", check)
 
 
 def configure_read_only(engine: Engine) -> None:

@@ -34,6 +34,8 @@ from cms.core.errors import TooManyRequests, problem_response
 STORAGE_TIMEOUT_SECONDS = 1
 #: Seconds quotas count in memory after their storage failed, before trying it again.
 FALLBACK_SECONDS = 5
+#: Seconds between two sweeps of expired entries from in-memory counts.
+EXPIRY_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,30 @@ class QuotaState:
         }
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """``memory://`` counts, with expired entries swept at most once per :data:`EXPIRY_SECONDS`.
+
+    limits' ``MemoryStorage`` starts a new timer thread 10 ms after the last
+    one on every hit, so a busy process started a thread every few requests,
+    and each start waits for the thread to run: on a loaded machine the largest
+    cost of a partner's request. Sweeping only frees memory (every count and
+    window is computed from the entries' times), so sweeping less often
+    changes no limit.
+    """
+
+    STORAGE_SCHEME = ["cms-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
+        self._next_sweep = 0.0
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (overrides a private method)
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + EXPIRY_SECONDS
+            super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 @functools.lru_cache(maxsize=256)
 def parsed_limits(limits: str) -> tuple[RateLimitItem, ...]:
     """Return the limits in ``limits`` (flask-limiter's notation). Raises ``ValueError``."""
@@ -73,13 +99,13 @@ class Quotas:
     def __init__(self, limiter: Limiter, prefix: str) -> None:
         self._limiter = limiter
         self._prefix = prefix
-        self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        self._fallback = MovingWindowRateLimiter(SweptMemoryStorage())
         self._fallback_until = 0.0
 
     def reset(self) -> None:
         """Forget every count (tests)."""
         self._limiter.reset()
-        self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        self._fallback = MovingWindowRateLimiter(SweptMemoryStorage())
 
     def _strategy(self) -> RateLimiter:
         if time.monotonic() < self._fallback_until:
@@ -142,6 +168,8 @@ def init_limiter(app: Flask) -> Limiter:
         # Only the address: scheme and host never come from the request.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0)  # type: ignore[method-assign]
     storage_url = app.config["CMS_RATELIMIT_STORAGE_URL"]
+    if storage_url == "memory://":
+        storage_url = "cms-memory://"
     options: dict[str, str | int] = {}
     if storage_url.startswith(("redis://", "rediss://", "redis+unix://")):
         options = {

@@ -233,8 +233,7 @@ class ContentArticle(MethodView):
         fmt = _format(format)
         now = utcnow()
         reader = current_reader()
-        found = queries.find_article(reader, article_id, version=version)
-        links = queries.lineage(reader, [article_id])[article_id]
+        found, links = queries.find_article(reader, article_id, version=version)
         channel = UsageChannel.NINJS if fmt == representations.NINJS_FORMAT else UsageChannel.API
         usage.count(reader.partner_id, (article_id,), channel)
         etag = representations.article_etag(found, fmt, now, reader, links)

@@ -19,8 +19,10 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal,
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from cms.articles.models import Article, ArticleStatus, Revision, Version
+from cms.articles.models import Article, ArticleStatus, FollowKind, Revision, Version
 from cms.articles.search import query as search_query
 from cms.articles.search import syntax as search_syntax
 from cms.core import pagination
@@ -147,18 +149,76 @@ def _version_statement(reader: Reader) -> Select:
     )
 
 
-def find_article(reader: Reader, article_id: int, *, version: int | None = None) -> Found:
-    """Return the version of the story the reader sees (or version ``version`` of it).
+def _lineage_column(reader: Reader) -> ColumnElement[str | None]:
+    """SQL, correlated to the event's story: the rows :func:`lineage` would read for it.
 
-    One indexed query (two for an older version). Raises :class:`NotFound`
-    when the reader may not see the story (or that version), and
-    :class:`Gone` with the kill notice (``pubstatus: canceled``, as JSON and as
-    ninjs 2.2 and 3.1) when it was withdrawn, whichever version was asked for.
+    ``id:follows_id:kind`` for the story itself when the reader saw the one it
+    follows, and for each follower the reader sees, joined with ``,`` (in no
+    particular order); ``NULL`` when there are none. :func:`_links` turns it
+    into the links.
+    """
+    article = aliased(Article)
+    seen = aliased(DeliveryEvent)
+
+    def seen_by_reader(article_id: Any) -> ColumnElement[bool]:
+        return exists(select(seen.id).where(seen.article_id == article_id, visible(reader, seen)))
+
+    row = (
+        cast(article.id, String)
+        + ":"
+        + cast(article.follows_id, String)
+        + ":"
+        + cast(article.follows_kind, String)
+    )
+    return (
+        select(func.aggregate_strings(row, ","))
+        .where(
+            or_(
+                and_(article.id == DeliveryEvent.article_id, seen_by_reader(article.follows_id)),
+                and_(article.follows_id == DeliveryEvent.article_id, seen_by_reader(article.id)),
+            )
+        )
+        .scalar_subquery()
+        .label("lineage")
+    )
+
+
+def _links(article_id: int, stamp: str | None) -> dict[str, Any]:
+    """The links of ``article_id`` (as :func:`lineage` gives them) from its lineage column."""
+    links: dict[str, Any] = {"follows": None, "followed_by": []}
+    rows: list[tuple[int, int, FollowKind]] = []
+    for part in stamp.split(",") if stamp else ():
+        id_text, follows_text, kind = part.split(":", 2)
+        rows.append((int(id_text), int(follows_text), FollowKind(kind)))
+    for row_id, follows_id, kind in sorted(rows):
+        if row_id == article_id:
+            links["follows"] = _link(follows_id, kind)
+        if follows_id == article_id:
+            links["followed_by"].append(_link(row_id, kind))
+    return links
+
+
+def find_article(
+    reader: Reader, article_id: int, *, version: int | None = None
+) -> tuple[Found, dict[str, Any]]:
+    """Return the version of the story the reader sees (or version ``version`` of it)
+    and the story's links as :func:`lineage` gives them.
+
+    One indexed query (two for an older version): the links come with the version,
+    as a correlated subquery, so a revalidation (whose ETag depends on them) costs
+    one statement. Raises :class:`NotFound` when the reader may not see the story
+    (or that version), and :class:`Gone` with the kill notice (``pubstatus:
+    canceled``, as JSON and as ninjs 2.2 and 3.1) when it was withdrawn, whichever
+    version was asked for.
     """
     # Core execution: plain rows, none of the ORM's bookkeeping.
     connection = db.session.connection()
     latest = connection.execute(
-        _statement("latest", reader, lambda: _latest_statement(reader)),
+        _statement(
+            "latest",
+            reader,
+            lambda: _latest_statement(reader).add_columns(_lineage_column(reader)),
+        ),
         {"article_id": article_id},
     ).first()
     if latest is not None and latest.kind == EventKind.WITHDRAWN:
@@ -173,15 +233,16 @@ def find_article(reader: Reader, article_id: int, *, version: int | None = None)
         latest = None
     if latest is None:
         raise NotFound(f"There is no article {article_id}.")
+    links = _links(article_id, latest.lineage)
     if version is None or version == latest.version_number:
-        return _found(latest)
+        return _found(latest), links
     older = connection.execute(
         _statement("version", reader, lambda: _version_statement(reader)),
         {"article_id": article_id, "version": version},
     ).first()
     if older is None:
         raise NotFound(f"Article {article_id} has no version {version}.")
-    return _found(older)
+    return _found(older), links
 
 
 def shown_by(event: DeliveryEvent) -> Found | None:

@@ -76,7 +76,7 @@ def render_rate(url: str, key: str) -> float:
         reader = access.authenticate(key)
         found, _ = queries.list_articles(reader, limit=FEED_ITEMS)
         now = datetime.now(UTC)
-        items = [representations.representation(f, embargoed=False) for f in found]
+        items = [representations.representation(f, reader, embargoed=False) for f in found]
         db.engine.dispose()
     info = feeds.FeedInfo(
         id="tag:bench,2026:feed",

@@ -9,6 +9,7 @@ another connection.
 from __future__ import annotations
 
 import contextlib
+import select as select_module
 import socket
 import threading
 import time
@@ -189,6 +190,58 @@ def test_a_dropped_database_is_a_503(app_on, postgres_url):
         started = time.monotonic()
         response = client.post("/api/v1/auth/tokens", json=CREDENTIALS)
         assert_unavailable(response, started)
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_not_handed_to_a_request(
+    app_on, postgres_url
+):
+    with scratch_postgres(postgres_url) as url:
+        app = app_on(url)
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        with app.app_context():
+            assert db.engine.pool.checkedin() == 1
+        # What a server restart does to the pool: every backend of the database ends.
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        others = "FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+        name = {"name": make_url(url).database}
+        with admin.connect() as connection:
+            connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"), name)
+            for _ in range(200):  # until they are gone (termination is asynchronous)
+                if not connection.execute(text(f"SELECT count(*) {others}"), name).scalar():
+                    break
+                time.sleep(0.05)
+        admin.dispose()
+
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/healthz").status_code == 200
+
+
+def test_a_live_pooled_connection_with_something_to_read_is_pinged_and_kept(app_on, postgres_url):
+    app = app_on(postgres_url)
+    client = app.test_client()
+    with app.app_context():
+        pooled = db.engine.raw_connection()
+        pooled.driver_connection.execute("LISTEN cms_test_liveness")
+        pooled.driver_connection.commit()
+        socket_of = pooled.driver_connection.fileno()
+        backend = pooled.driver_connection.info.backend_pid
+        pooled.close()  # back to the pool, listening
+    notifier = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with notifier.connect() as connection:
+        connection.execute(text("NOTIFY cms_test_liveness"))
+    notifier.dispose()
+    for _ in range(100):  # until the notification is there to read
+        if select_module.select([socket_of], [], [], 0.05)[0]:
+            break
+
+    assert client.get("/healthz").status_code == 200  # a read: autocommit after the ping
+    assert client.post("/api/v1/auth/tokens", json=CREDENTIALS).status_code == 401
+    with app.app_context():
+        assert db.engine.pool.checkedin() == 1
+        kept = db.engine.raw_connection()
+        assert kept.driver_connection.info.backend_pid == backend  # pinged, not replaced
+        kept.close()
 
 
 def test_the_statement_timeout_bounds_a_query_that_waits_on_a_lock(app_on, postgres_url):
