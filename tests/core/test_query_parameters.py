@@ -15,11 +15,6 @@ DOCUMENTS = ("/api/v1/openapi.json", "/content/v1/openapi.json")
 #: Endpoints outside both APIs, which read no query string and are not checked.
 OUTSIDE_THE_APIS = {
     "static",
-    # The review desk: pages and files outside the APIs.
-    "desk.queue",
-    "desk.signin",
-    "desk.story",
-    "desk.static",
     "core.healthz",
     "core.swagger_ui_file",
     "api-docs.openapi_json",
