@@ -24,8 +24,9 @@ from cms.articles.content import (
 )
 from cms.articles.diffs.review import DEFAULT_CONTEXT
 from cms.articles.diffs.review import LAYOUTS as REVIEW_LAYOUTS
+from cms.articles.listing import FACETS, SORTS
 from cms.articles.models import Article, ArticleStatus, FollowKind, PublicState, public_state
-from cms.articles.operations import FACETS, SORTS, MergeInfo
+from cms.articles.operations import MergeInfo
 from cms.articles.rendering import byline_text, dateline_text, display_stamp
 from cms.articles.search.schemas import HighlightsSchema
 from cms.articles.search.syntax import QUERY_MAX
@@ -380,7 +381,7 @@ class _RevisionListingFields(Schema):
 
 
 class RevisionListingSchema(_RevisionListingFields):
-    """A revision in the list (an ``operations.RevisionListing``)."""
+    """A revision in the list (an ``listing.RevisionListing``)."""
 
     occurrences = fields.Nested(
         OccurrencesSchema, metadata={"description": "Only with `contains`."}
@@ -492,7 +493,7 @@ class MergeArgsSchema(Schema):
 
 
 class ArticleListItemSchema(Schema):
-    """An article in the list; dumps an :class:`~cms.articles.operations.ArticleHit`."""
+    """An article in the list; dumps an :class:`~cms.articles.listing.ArticleHit`."""
 
     class Meta:
         include = fields_at("article", ArticleSummarySchema)

@@ -8,7 +8,7 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms.articles import diffs, operations
+from cms.articles import diffs, listing, operations
 from cms.articles.diffs.review import DEFAULT_CONTEXT
 from cms.articles.models import Article
 from cms.articles.operations import MergeInfo
@@ -83,7 +83,7 @@ class Articles(MethodView):
         `facets=section,status` adds counts over the whole result. Keyset pages:
         pass `next_cursor` as `cursor`.
         """
-        return operations.list_articles(**args)
+        return listing.list_articles(**args)
 
     @auth_required()
     @blp.arguments(ArticleCreateSchema)
@@ -170,7 +170,7 @@ class Revisions(MethodView):
         Case-sensitive and literal; pages like the plain list.
         """
         article = operations.get_article(article_id)
-        return operations.revision_page(article, limit=limit, cursor=cursor, contains=contains)
+        return listing.revision_page(article, limit=limit, cursor=cursor, contains=contains)
 
 
 @blp.route(f"/<{ID}:article_id>/revisions/<{ID}:number>")

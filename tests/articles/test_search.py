@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cms.articles import operations
+from cms.articles import listing
 from cms.articles.search.syntax import ENGLISH, ENGLISH_STOP_WORDS, Term, parse
 from cms.articles.search.syntax import _for_config as for_config
 from cms.core.extensions import db
@@ -290,12 +290,12 @@ def test_oversized_or_unstorable_queries_are_refused(client, reporter, q):
 
 
 def test_reindex_rebuilds_what_writes_keep(app, session, reporter, newsroom):
-    before = operations.list_articles(limit=100, q="council")
+    before = listing.list_articles(limit=100, q="council")
     from cms.articles.search.index import reindex
 
     heads, _versions = reindex()
     db.session.flush()
-    after = operations.list_articles(limit=100, q="council")
+    after = listing.list_articles(limit=100, q="council")
 
     assert heads >= len(newsroom)
     assert [h.article.id for h in after["items"]] == [h.article.id for h in before["items"]]
@@ -359,7 +359,7 @@ def _reference(q: str, stories: dict[int, list[str]]) -> set[int]:
 @given(q=queries)
 def test_any_query_gives_the_reference_answer(client, reporter, q):
     stories = {}
-    existing = operations.list_articles(limit=100, q="tram OR zinc OR opal OR fjord OR vortex")
+    existing = listing.list_articles(limit=100, q="tram OR zinc OR opal OR fjord OR vortex")
     if not existing["items"]:
         for text in PROPERTY_STORIES:
             stories[story(reporter, text).id] = text.split()
