@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
+    String,
     Subquery,
     and_,
     case,
@@ -28,18 +29,22 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from cms.articles.search.models import HEAD, SearchDocument
-from cms.articles.search.syntax import CONFIGS, Query, to_fts5, to_tsquery
+from cms.articles.search.syntax import CONFIGS, SIMPLE, Query, to_fts5, to_tsquery
 from cms.articles.search.text import Matcher, fragments, highlight
 from cms.core.extensions import db
 
 #: FTS5 ``bm25`` weights of the columns headline, summary, body.
 FTS5_WEIGHTS = "10.0, 4.0, 1.0"
-#: FTS5 tables, one per configuration (created by migration 0007).
+#: FTS5 tables, one per configuration (created by migration 0007). The ``simple``
+#: one holds every document (migration 0012): English prefixes are looked up there.
 FTS5_TABLES = {config: f"search_fts_{config}" for config in CONFIGS}
+UNSTEMMED = FTS5_TABLES[SIMPLE]
+# Table and parameter names come from this module; only bound parameters hold queries.
 FTS5_SELECT = (
-    "SELECT rowid AS doc_id, -bm25({table}, {weights}) AS rank "
-    "FROM {table} WHERE {table} MATCH :match_{config}"
+    "SELECT rowid AS doc_id, -bm25({table}, {weights}) AS rank, '{config}' AS config "
+    "FROM {table} WHERE {table} MATCH :{parameter}{where}"
 )
+FTS5_ROWIDS = "(SELECT rowid FROM {table} WHERE {table} MATCH :{parameter})"
 
 
 def hits(query: Query, *, heads: bool) -> Subquery | None:
@@ -87,28 +92,57 @@ def _postgresql_hits(query: Query, heads: bool) -> Subquery | None:
     )
 
 
+def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> str:
+    """Return one FTS5 query: ``(doc_id, rank, config)`` of the rows matching ``parameter``."""
+    return FTS5_SELECT.format(
+        table=table, weights=FTS5_WEIGHTS, config=config, parameter=parameter, where=where
+    )
+
+
 def _sqlite_hits(query: Query, heads: bool) -> Subquery | None:
     parts = []
     params: dict[str, Any] = {}
     for config, table in FTS5_TABLES.items():
-        compiled = to_fts5(query, config)
-        if compiled is None:
+        search = to_fts5(query, config)
+        if search is None:
             continue
-        params[f"match_{config}"] = compiled
-        # Table names come from FTS5_TABLES; the query itself is a bound parameter.
-        parts.append(FTS5_SELECT.format(table=table, weights=FTS5_WEIGHTS, config=config))
+        if search.expression is not None:
+            params[f"match_{config}"] = search.expression
+            parts.append(_fts5_select(table, f"match_{config}", config))
+        if search.prefix is not None:
+            params[f"prefix_{config}"] = search.prefix
+            where = ""
+            # Documents that matched the expression above are not counted twice.
+            for name, expression, operator in (
+                ("required", search.required, "IN"),
+                ("excluded", search.excluded, "NOT IN"),
+                ("match", search.expression, "NOT IN"),
+            ):
+                if expression is not None:
+                    params[f"{name}_{config}"] = expression
+                    where += f" AND rowid {operator} " + FTS5_ROWIDS.format(
+                        table=table, parameter=f"{name}_{config}"
+                    )
+            parts.append(_fts5_select(UNSTEMMED, f"prefix_{config}", config, where))
     if not parts:
         return None
     matched = (
         text(" UNION ALL ".join(parts))
         .bindparams(**params)
-        .columns(doc_id=Integer, rank=Float)
+        .columns(doc_id=Integer, rank=Float, config=String)
         .subquery("matched")
     )
     kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
     return (
         select(matched.c.doc_id, SearchDocument.article_id, SearchDocument.version, matched.c.rank)
-        .join(SearchDocument, SearchDocument.id == matched.c.doc_id)
+        .join(
+            SearchDocument,
+            and_(
+                SearchDocument.id == matched.c.doc_id,
+                # The unstemmed table holds every document: only this configuration's count.
+                SearchDocument.config == matched.c.config,
+            ),
+        )
         .where(kind)
         .subquery("hits")
     )

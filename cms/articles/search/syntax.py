@@ -165,18 +165,32 @@ def config_for(language: str) -> str:
     return ENGLISH if language.lower().split("-")[0] == "en" else SIMPLE
 
 
+def fold(text: str) -> str:
+    """Return ``text`` without diacritics and case-folded, as both databases compare words.
+
+    Compatibility forms are decomposed (``ﬁ`` → ``fi``, ``²`` → ``2``), combining
+    marks dropped (``Zürich`` → ``zurich``), then the case folded.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
 def tokens(text: str) -> list[str]:
-    """Return the words of ``text``, case-folded: runs of letters and digits."""
+    """Return the words of ``text``, folded (:func:`fold`): runs of letters and digits.
+
+    Folding comes first, so a stop word is known as one whatever its accents
+    (``Ì`` is ``i``), as PostgreSQL's ``unaccent`` and FTS5's ``remove_diacritics`` see it.
+    """
     words: list[str] = []
     current: list[str] = []
-    for char in unicodedata.normalize("NFC", text):
+    for char in fold(text):
         if char.isalnum():
             current.append(char)
         elif current:
-            words.append("".join(current).casefold())
+            words.append("".join(current))
             current = []
     if current:
-        words.append("".join(current).casefold())
+        words.append("".join(current))
     return words
 
 
@@ -277,7 +291,8 @@ def _kept(term: Term, config: str) -> Term | None:
     return term
 
 
-def _for_config(query: Query, config: str) -> Query:
+def for_config(query: Query, config: str) -> Query:
+    """Return ``query`` as the configuration ``config`` reads it: English drops stop words."""
     groups = []
     for group in query.groups:
         kept = tuple(t for t in (_kept(term, config) for term in group) if t is not None)
@@ -289,27 +304,60 @@ def _for_config(query: Query, config: str) -> Query:
     return Query(tuple(groups), excluded)
 
 
-def to_fts5(query: Query, config: str) -> str | None:
-    """Return an SQLite FTS5 ``MATCH`` expression, or ``None`` when nothing is looked for."""
-    query = _for_config(query, config)
+@dataclass(frozen=True, slots=True)
+class Fts5Search:
+    """How FTS5 matches a query in one configuration: its table's expressions.
+
+    A document matches when it matches ``expression`` in the configuration's
+    table; or, when ``prefix`` is set, when its words match ``prefix`` in the
+    unstemmed table, ``required`` (if any) in the configuration's table and
+    ``excluded`` (if any) there not at all. The stemmed table would stem the
+    typed prefix itself (``kay`` → ``kai``, missing *kayak*), so the prefix
+    term is looked up where no word is stemmed.
+    """
+
+    expression: str | None
+    prefix: str | None = None
+    required: str | None = None
+    excluded: str | None = None
+
+
+def _fts5_term(t: Term) -> str:
+    return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
+
+
+def _fts5_expression(groups: tuple[tuple[Term, ...], ...], excluded: tuple[Term, ...]) -> str:
+    expression = " AND ".join("(" + " OR ".join(map(_fts5_term, g)) + ")" for g in groups)
+    if excluded:
+        expression = f"({expression}) NOT ({' OR '.join(map(_fts5_term, excluded))})"
+    return expression
+
+
+def to_fts5(query: Query, config: str) -> Fts5Search | None:
+    """Return how SQLite FTS5 matches ``query`` in ``config``; ``None`` when nothing is looked for.
+
+    Every token is quoted, so no input is an FTS5 operator. In the stemmed
+    (English) configuration a prefix term is split off (:class:`Fts5Search`).
+    """
+    query = for_config(query, config)
     if not query:
         return None
-
-    def term(t: Term) -> str:
-        return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
-
-    def group(g: tuple[Term, ...]) -> str:
-        return "(" + " OR ".join(term(t) for t in g) + ")"
-
-    expression = " AND ".join(group(g) for g in query.groups)
-    if query.excluded:
-        expression = f"({expression}) NOT ({' OR '.join(term(t) for t in query.excluded)})"
-    return expression
+    *firsts, last = query.groups
+    prefix = next((t for t in last if t.prefix), None)
+    if config != ENGLISH or prefix is None:
+        return Fts5Search(_fts5_expression(query.groups, query.excluded))
+    others = tuple(t for t in last if t is not prefix)
+    return Fts5Search(
+        expression=_fts5_expression((*firsts, others), query.excluded) if others else None,
+        prefix=_fts5_term(prefix),
+        required=_fts5_expression(tuple(firsts), ()) if firsts else None,
+        excluded=" OR ".join(map(_fts5_term, query.excluded)) or None,
+    )
 
 
 def to_tsquery(query: Query, config: str) -> str | None:
     """Return PostgreSQL ``to_tsquery`` input, or ``None`` when nothing is looked for."""
-    query = _for_config(query, config)
+    query = for_config(query, config)
     if not query:
         return None
 

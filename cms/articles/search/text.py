@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +16,7 @@ from html.parser import HTMLParser
 
 import snowballstemmer
 
-from cms.articles.search.syntax import ENGLISH, Query, tokens
+from cms.articles.search.syntax import ENGLISH, Query, fold, tokens
 
 #: Words either side of the first match in a fragment of the body.
 FRAGMENT_WORDS = 12
@@ -64,12 +63,6 @@ def summary_text(
     parts.extend(str(byline.get("name", "")) for byline in bylines)
     parts.extend(keywords)
     return " · ".join(part for part in parts if part)
-
-
-def fold(word: str) -> str:
-    """Return ``word`` case-folded without diacritics: what both databases compare."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 @lru_cache(maxsize=1)

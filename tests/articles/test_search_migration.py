@@ -1,0 +1,66 @@
+"""Migration 0012 with data in it: SQLite's unstemmed table comes to hold English documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import flask_migrate
+import pytest
+from sqlalchemy import make_url, text
+
+from cms.core.extensions import db
+from tests.conftest import make_test_app
+from tests.migration_data import insert_user_and_article, table
+
+#: Before the unstemmed table held every document (0012).
+BEFORE_UNSTEMMED = "e5ab1c960011"
+
+
+def _unstemmed_matches(word: str) -> list[int]:
+    with db.engine.connect() as connection:
+        return list(
+            connection.scalars(
+                text(
+                    "SELECT rowid FROM search_fts_simple WHERE search_fts_simple MATCH :w "
+                    "ORDER BY rowid"
+                ),
+                {"w": word},
+            )
+        )
+
+
+def test_english_documents_join_the_unstemmed_table_and_the_downgrade_undoes(scratch_url):
+    if make_url(scratch_url).get_backend_name() != "sqlite":
+        pytest.skip("the migration changes only SQLite's FTS5 tables")
+    app = make_test_app(scratch_url)
+    now = datetime.now(UTC)
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_UNSTEMMED)
+        with db.engine.begin() as connection:
+            insert_user_and_article(connection, now)
+            documents = [
+                {"id": 1, "config": "english", "language": "en", "headline": "Kayak race"},
+                {"id": 2, "config": "simple", "language": "de", "headline": "Kayak Rennen"},
+            ]
+            connection.execute(
+                table("search_documents").insert(),
+                [
+                    {**d, "article_id": 1, "version": d["id"] - 1, "revision_number": 1,
+                     "summary": "", "body": ""}
+                    for d in documents
+                ],
+            )  # fmt: skip
+        assert _unstemmed_matches("kayak") == [2]
+
+        flask_migrate.upgrade()
+        assert _unstemmed_matches("kayak") == [1, 2]
+        with db.engine.begin() as connection:  # the triggers keep it so
+            connection.execute(text("UPDATE search_documents SET headline = 'Canoe race'"))
+        assert _unstemmed_matches("kayak") == []
+        assert _unstemmed_matches("canoe") == [1, 2]
+
+        flask_migrate.downgrade(revision=BEFORE_UNSTEMMED)
+        assert _unstemmed_matches("canoe") == [2]
+        flask_migrate.upgrade()
+        flask_migrate.check()
+        db.engine.dispose()
