@@ -3,13 +3,18 @@
 :func:`index_head` runs whenever a revision becomes the head (every revision
 does, when it is written), :func:`index_version` whenever a version is
 published; :func:`reindex` rebuilds everything (``flask cms reindex``).
+
+Partners search the version of each story they see now, so only versions
+that some partner may still see now keep a document: a version released to
+every partner (no embargo) supersedes the story's earlier versions in its
+section, since whoever could see one of those sees it instead.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import and_, delete, select, tuple_, update
 
 from cms.articles.models import Article, Body, Revision, Version
 from cms.articles.search.models import HEAD, LABEL_MAX, SearchDocument, SearchLabel
@@ -68,8 +73,50 @@ def index_head(revision: Revision) -> None:
 
 
 def index_version(version: Version, revision: Revision) -> None:
-    """Index public ``version``, which published ``revision``, for partner search."""
+    """Index public ``version``, which published ``revision``, for partner search.
+
+    A version without embargo drops the documents it supersedes (see the module's docstring).
+    """
     _write(version.article_id, version.number, _texts(revision, _body_html(revision)))
+    if version.embargo_until is not None:
+        return
+    earlier_in_section = (
+        select(Version.number)
+        .join(
+            Revision,
+            and_(
+                Revision.article_id == Version.article_id,
+                Revision.number == Version.revision_number,
+            ),
+        )
+        .where(
+            Version.article_id == version.article_id,
+            Version.number < version.number,
+            Revision.section.is_not_distinct_from(revision.section),
+        )
+    )
+    db.session.execute(
+        delete(SearchDocument).where(
+            SearchDocument.article_id == version.article_id,
+            SearchDocument.version != HEAD,
+            SearchDocument.version.in_(earlier_in_section),
+        )
+    )
+
+
+def still_shown(versions: list[tuple[Version, Revision]]) -> list[tuple[Version, Revision]]:
+    """Return those of one story's ``(version, revision)`` pairs that some partner may see now.
+
+    A version is left out when a later one without embargo has the same section.
+    """
+    kept = []
+    released_in: set[str | None] = set()
+    for version, revision in sorted(versions, key=lambda pair: -pair[0].number):
+        if revision.section not in released_in:
+            kept.append((version, revision))
+        if version.embargo_until is None:
+            released_in.add(revision.section)
+    return kept[::-1]
 
 
 def _revisions(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Revision]:
@@ -86,6 +133,8 @@ def _revisions(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Revision]:
 
 def reindex(batch: int = 500) -> tuple[int, int]:
     """Rebuild every search document and label; return ``(heads, versions)`` indexed.
+
+    Versions no partner may see any more (:func:`still_shown`) get no document.
 
     Flushes as it goes; the caller commits.
     """
@@ -111,9 +160,14 @@ def reindex(batch: int = 500) -> tuple[int, int]:
             select(Version).where(Version.article_id.in_([row.id for row in rows]))
         ).all()
         sources = _revisions([(v.article_id, v.revision_number) for v in published])
+        by_story: dict[int, list[tuple[Version, Revision]]] = {}
         for version in published:
-            index_version(version, sources[(version.article_id, version.revision_number)])
-            versions += 1
+            pair = (version, sources[(version.article_id, version.revision_number)])
+            by_story.setdefault(version.article_id, []).append(pair)
+        for pairs in by_story.values():
+            for version, revision in still_shown(pairs):
+                _write(version.article_id, version.number, _texts(revision, _body_html(revision)))
+                versions += 1
         db.session.expunge_all()
     log.info("search index rebuilt: %s heads, %s versions", heads, versions)
     return heads, versions
