@@ -1,4 +1,5 @@
-"""Migration 0012 with data in it: SQLite's unstemmed table comes to hold English documents."""
+"""Search migrations with data in them: the unstemmed table on SQLite (0012), and the
+documents of superseded versions dropped (0013)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 
 from cms.core.extensions import db
+from tests import factories
 from tests.conftest import make_test_app
 from tests.migration_data import insert_user_and_article, table
 
@@ -63,4 +65,39 @@ def test_english_documents_join_the_unstemmed_table_and_the_downgrade_undoes(scr
         assert _unstemmed_matches("canoe") == [2]
         flask_migrate.upgrade()
         flask_migrate.check()
+        db.engine.dispose()
+
+
+#: Before publishing dropped superseded versions' documents (0013).
+BEFORE_PRUNING = "f6b0c2d70012"
+
+
+def test_documents_of_superseded_versions_are_dropped(scratch_url):
+    app = make_test_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        reporter, editor = factories.user(), factories.user(role="editor")
+        article = factories.published(factories.article(reporter, section="local"), editor)
+        factories.updated(article, reporter, editor, body="Updated.")
+        db.session.commit()
+        documents = table("search_documents")
+        with db.engine.begin() as connection:  # as publishing left it before 0013
+            connection.execute(
+                documents.insert(),
+                {"article_id": article.id, "version": 1, "revision_number": 1,
+                 "language": "en", "config": "english", "headline": "Old", "summary": "",
+                 "body": ""},
+            )  # fmt: skip
+        db.session.remove()
+        flask_migrate.downgrade(revision=BEFORE_PRUNING)
+
+        flask_migrate.upgrade()
+
+        with db.engine.connect() as connection:
+            versions = connection.scalars(
+                select(documents.c.version)
+                .where(documents.c.article_id == article.id)
+                .order_by(documents.c.version)
+            ).all()
+        assert versions == [0, 2]
         db.engine.dispose()

@@ -6,9 +6,12 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import select
 
 from cms.articles import operations as article_ops
 from cms.articles.models import VersionKind
+from cms.articles.search.index import reindex
+from cms.articles.search.models import HEAD, SearchDocument
 from cms.core.extensions import db
 from cms.core.types import utcnow
 from tests import factories
@@ -141,3 +144,81 @@ def test_malformed_queries_never_fail(client, reporter, editor, q):
 
 def test_needs_a_key(client):
     assert client.get("/content/v1/search?q=x").status_code == 401
+
+
+def _indexed_versions(article_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(SearchDocument.version)
+            .where(SearchDocument.article_id == article_id, SearchDocument.version != HEAD)
+            .order_by(SearchDocument.version)
+        )
+    )
+
+
+def test_a_version_released_to_all_drops_the_documents_it_supersedes(client, reporter, editor):
+    article = factories.published(
+        story(reporter, "Ferry", "Old timetable.", section="local"), editor
+    )
+    factories.updated(article, reporter, editor, body="New timetable.")
+    _, key = factories.partner()
+
+    assert _indexed_versions(article.id) == [2]
+    assert found(client, key, "old") == []
+    assert found(client, key, "new") == [article.id]
+
+
+def test_an_embargoed_version_keeps_what_others_still_see(client, reporter, editor):
+    article = factories.published(story(reporter, "Dam", "First survey."), editor)
+    lifted = utcnow() + timedelta(hours=1)
+    factories.updated(article, reporter, editor, body="Second survey.", embargo_until=lifted)
+    _, plain = factories.partner()
+    _, trusted = factories.partner(embargo_access=True)
+
+    assert _indexed_versions(article.id) == [1, 2]
+    assert found(client, plain, "first") == [article.id]
+    assert found(client, trusted, "first") == []
+    assert found(client, trusted, "second") == [article.id]
+
+    run_worker(lifted)
+
+    assert found(client, plain, "first") == []
+    assert found(client, plain, "second") == [article.id]
+
+
+def test_a_story_moved_to_another_section_stays_found_where_it_was(client, reporter, editor):
+    article = factories.published(
+        story(reporter, "Mine", "Shaft flooded.", section="local"), editor
+    )
+    factories.updated(article, reporter, editor, section="world", body="Shaft pumped dry.")
+    _, local_only = factories.partner(sections=["local"])
+    _, everyone = factories.partner()
+
+    assert _indexed_versions(article.id) == [1, 2]
+    assert found(client, local_only, "flooded") == [article.id]
+    assert found(client, everyone, "flooded") == []
+    assert found(client, everyone, "pumped") == [article.id]
+
+
+def test_reindex_keeps_the_documents_publishing_kept(reporter, editor):
+    moved = factories.published(story(reporter, "Mine", "Shaft.", section="local"), editor)
+    factories.updated(moved, reporter, editor, section="world")
+    updated = factories.published(story(reporter, "Ferry", "Old."), editor)
+    factories.updated(updated, reporter, editor, body="New.")
+    factories.updated(
+        updated, reporter, editor, body="Newer.", embargo_until=utcnow() + timedelta(hours=1)
+    )
+
+    def documents() -> set[tuple]:
+        rows = db.session.execute(
+            select(SearchDocument.article_id, SearchDocument.version, SearchDocument.body)
+        )
+        return {tuple(row) for row in rows}
+
+    ids = moved.id, updated.id
+    kept = documents()
+    reindex()
+    db.session.flush()
+
+    assert documents() == kept
+    assert [_indexed_versions(article_id) for article_id in ids] == [[1, 2], [2, 3]]
