@@ -158,7 +158,9 @@ class Article(Model):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     #: The earlier story this one follows (a rewrite, a new lede, or the
     #: replacement of a killed story, e.g. a new wire take of it); see ``follows_kind``.
-    follows_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    follows_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
     #: How this story follows ``follows_id``; set with it, ``None`` without it.
     follows_kind: Mapped[FollowKind | None] = mapped_column(
         enum_type(FollowKind, "follow_kind", 16)
