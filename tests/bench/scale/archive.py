@@ -3,13 +3,15 @@
 :class:`Archive` plans every story from a seed of its own (so the plan of story
 *i* never depends on how many stories are built) and yields the rows of
 ``users``, ``bodies``, ``articles``, ``revisions``, ``approvals``, ``versions``,
-``delivery_events`` and ``audit_entries`` in batches. Rows hold what the
-operations would have stored: heads pointing at the last revision, revisions
-numbered 1..n with the app's content hash and change summary, bodies addressed
-by :func:`~cms.articles.content.body_digest` with the app's rendered HTML, one
-approval, version, event and history entries per publication (planned by
-:class:`~tests.bench.scale.publishing.Desk`), embargo releases, kills, and event
-ids in the order of their times (the feed's order).
+``delivery_events``, ``audit_entries``, ``search_documents`` and ``search_labels``
+in batches. Rows hold what the operations would have stored: heads pointing at
+the last revision, revisions numbered 1..n with the app's content hash and
+change summary, bodies addressed by :func:`~cms.articles.content.body_digest`
+with the app's rendered HTML, one approval, version, event and history entries
+per publication (planned by :class:`~tests.bench.scale.publishing.Desk`),
+embargo releases, kills, event ids in the order of their times (the feed's
+order), and the search rows ``flask cms reindex`` would write
+(:mod:`tests.bench.scale.search_rows`).
 
 :func:`tests.bench.scale.store.load` writes the batches: PostgreSQL by ``COPY``, SQLite
 by executemany, in one transaction.
@@ -35,6 +37,7 @@ from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from cms.workflow.models import Approval
 from tests.bench.scale import prose
 from tests.bench.scale.publishing import Desk, approver, audit_entry, next_kind
+from tests.bench.scale.search_rows import SEARCH_TABLES, BodyTexts, story_rows
 
 #: The archive starts here; story *i* is filed about ``STORY_SPACING`` after story *i - 1*.
 EPOCH = datetime(2023, 3, 1, 6, 0, tzinfo=UTC)
@@ -52,9 +55,12 @@ KILL_REASON = "Legal advice: the story identified a witness."
 #: How many newsroom users write and edit.
 REPORTERS, EDITORS = 150, 40
 #: The tables written, in an order that satisfies their foreign keys.
-TABLES: tuple[Table, ...] = tuple(
-    model.__table__  # type: ignore[attr-defined]
-    for model in (User, Body, Article, Revision, Approval, Version, DeliveryEvent, AuditEntry)
+TABLES: tuple[Table, ...] = (
+    tuple(
+        model.__table__  # type: ignore[attr-defined]
+        for model in (User, Body, Article, Revision, Approval, Version, DeliveryEvent, AuditEntry)
+    )
+    + SEARCH_TABLES
 )
 
 
@@ -126,6 +132,8 @@ class Archive:
         self.names = {user: prose.person(user) for user in (*self.reporters, *self.editors)}
         self._summaries: dict[tuple[str, str], str] = {}
         self._hashes: dict[str, str] = {}
+        #: Each body's plain text for the search documents, filled by :meth:`bodies`.
+        self.body_texts = BodyTexts()
         self.desk = Desk(ids)
         self._slugs: dict[str, int] = {}
         #: Facts the benchmark looks up: the long-running story measured, sample ids.
@@ -172,7 +180,9 @@ class Archive:
                 digest = self._digest(markdown)
                 if digest not in done:
                     done.add(digest)
-                    yield {"hash": digest, "markdown": markdown, "html": render_markdown(markdown)}
+                    html = render_markdown(markdown)
+                    self.body_texts.add(digest, html)
+                    yield {"hash": digest, "markdown": markdown, "html": html}
 
     def _digest(self, markdown: str) -> str:
         digest = self._hashes.get(markdown)
@@ -185,12 +195,17 @@ class Archive:
         yield "users", Batch({"users": self.users(password_hash)})
         yield "bodies (rendered once each)", Batch({"bodies": list(self.bodies())})
         for batch in self.batches():
+            search = Batch({table.name: batch.rows.pop(table.name, []) for table in SEARCH_TABLES})
             yield "stories", batch
+            yield "search documents", search
 
     # --- Stories -----------------------------------------------------------------------------
 
     def batches(self, stories_per_batch: int = 2000) -> Iterator[Batch]:
-        """Yield the stories' rows, ``stories_per_batch`` stories at a time."""
+        """Yield the stories' rows, search rows included, ``stories_per_batch`` stories at a time.
+
+        Raises ``KeyError`` unless :meth:`bodies` has run (the search rows need their texts).
+        """
         for start in range(0, self.shape.stories, stories_per_batch):
             batch = Batch()
             stop = min(start + stories_per_batch, self.shape.stories)
@@ -292,6 +307,8 @@ class Archive:
         last_updated = first_published = None
         window: set[int] = set()  # who wrote since the last publication
         audit = []
+        # (version, revision) rows of each publication, for the search documents.
+        publications: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for number in range(1, revisions + 1):
             author = reporter if rng.random() < 0.85 else rng.choice(self.editors)
             if number > 1:
@@ -362,6 +379,7 @@ class Archive:
                         embargo,
                         "draft" if version_number == 1 else "published",
                     )
+                    publications.append((batch.rows["versions"][-1], batch.rows["revisions"][-1]))
                     lock += 3
                     live = pub
                     window = set()
@@ -467,6 +485,11 @@ class Archive:
         )
         for row in audit:
             batch.add("audit_entries", row)
+        for table, rows in story_rows(
+            self.body_texts, batch.rows["revisions"][-1], publications
+        ).items():
+            for row in rows:
+                batch.add(table, row)
 
     def _next(
         self,
