@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cms.articles import operations as article_ops
 from cms.articles.content import body_digest
 from cms.articles.models import Article, ArticleStatus, Body, Revision, Version, VersionKind
 from cms.articles.rendering import render_markdown
+from cms.articles.search import index as search_index
+from cms.articles.search.models import HEAD, SearchDocument, SearchLabel
 from cms.auth import operations as auth_ops
 from cms.auth.models import Role, User
 from cms.core.extensions import db
@@ -24,6 +26,7 @@ from cms.delivery.models import FanOutCursor
 from cms.outbox.models import Audience, DeliveryEvent
 from cms.workflow.models import Approval
 from tests import factories
+from tests.bench.scale import prose
 from tests.bench.scale.archive import Shape
 from tests.bench.scale.recipes import RECIPES, Facts
 from tests.bench.scale.store import Report, load
@@ -117,6 +120,57 @@ def test_publications_have_approvals_versions_and_events_in_feed_order(archive):
     cursor = db.session.get(FanOutCursor, 1)
     assert cursor is not None
     assert cursor.event_id == events[-1].id
+
+
+def _search_rows() -> tuple[set[tuple], set[tuple]]:
+    """Every search document and label, without ``id`` and ``tsv`` (the database's)."""
+    documents = db.session.execute(
+        select(
+            SearchDocument.article_id,
+            SearchDocument.version,
+            SearchDocument.revision_number,
+            SearchDocument.language,
+            SearchDocument.config,
+            SearchDocument.headline,
+            SearchDocument.summary,
+            SearchDocument.body,
+        )
+    )
+    labels = db.session.execute(
+        select(SearchLabel.article_id, SearchLabel.kind, SearchLabel.value)
+    )
+    return {tuple(row) for row in documents}, {tuple(row) for row in labels}
+
+
+def test_the_search_rows_are_what_a_reindex_writes(archive):
+    documents, labels = _search_rows()
+    heads = [d for d in documents if d[1] == HEAD]
+    assert len(heads) == SHAPE.stories
+    assert labels
+    versions = db.session.scalar(select(func.count()).select_from(Version))
+    # Some versions are superseded (the rule is exercised), the newest of each story is not.
+    assert 0 < len(documents) - len(heads) < versions
+    if db.session.get_bind().dialect.name == "postgresql":
+        assert not db.session.scalar(select(func.count()).where(SearchDocument.tsv.is_(None))), (
+            "the trigger fills tsv on COPY"
+        )
+    assert search_index.reindex() == (len(heads), len(documents) - len(heads))
+    db.session.commit()
+    assert _search_rows() == (documents, labels)
+
+
+def test_editors_and_partners_search_the_loaded_archive(archive, client, editor):
+    auth = factories.auth(editor)
+    for word in (prose.COMMON_WORD, prose.RARE_WORDS[0]):
+        found = client.get(f"/api/v1/articles?q={word}", headers=auth)
+        assert found.status_code == 200, word
+        assert found.json["items"], word
+    _partner, key = factories.partner()
+    found = client.get(
+        f"/content/v1/search?q={prose.COMMON_WORD}", headers=factories.partner_auth(key)
+    )
+    assert found.status_code == 200
+    assert found.json["items"]
 
 
 def test_the_app_reads_diffs_and_serves_partners_from_the_archive(archive, client, editor):

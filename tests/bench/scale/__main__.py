@@ -2,9 +2,9 @@
 
 For each database (SQLite, PostgreSQL or both) and each size (1,000 stories,
 then ``--stories``, 100,000 by default), on a fresh scratch database built by
-the migrations: bulk-load the archive (:mod:`tests.bench.scale.archive`),
-ANALYZE, rebuild the search index if the app has ``flask cms reindex``, serve
-the app with gunicorn on 127.0.0.1 and time each row of
+the migrations: bulk-load the archive (:mod:`tests.bench.scale.archive`, its
+search documents included, so no ``flask cms reindex``), ANALYZE, serve the
+app with gunicorn on 127.0.0.1 and time each row of
 :mod:`tests.bench.scale.recipes` from one client, one request at a time.
 Prints the load's phases and a table of p50/p95 per row and size, with the
 targets of issue 11 (at the large size, p95 within 1.5x of its 1,000-story
@@ -19,14 +19,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +33,6 @@ from sqlalchemy import Connection, func, select
 
 from cms.articles.models import Article, ArticleStatus
 from cms.auth import operations as auth_ops
-from cms.cli import cms_cli
 from cms.config import engine_options
 from cms.core.extensions import db
 from cms.delivery import operations as delivery_ops
@@ -45,14 +42,13 @@ from tests.bench.scale.recipes import RECIPES, Facts, Plan
 from tests.bench.scale.store import Report, analyse, load
 from tests.conftest import make_test_app
 from tests.databases import scratch_postgres
-from tests.servers import ROOT, gunicorn
+from tests.servers import gunicorn
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SMALL = 1000
 PASSWORD = "bench-scale-password"
 #: Ratio and absolute p95 targets at the large size (PostgreSQL is what they are for).
 RATIO_TARGET, P95_TARGET_MS, SEARCH_P95_TARGET_MS = 1.5, 50.0, 100.0
-FLASK = Path(sys.executable).with_name("flask")
 
 
 @dataclass
@@ -146,10 +142,6 @@ def build(url: str, stories: int, *, say) -> Built:
     built = Built(url, report, facts, token, partner_key)
     built.phases_extra.append(("migrations", migrated))
     built.phases_extra.append(("ANALYZE", analysed))
-    reindexed = reindex(url)
-    built.phases_extra.append(
-        ("flask cms reindex", reindexed) if reindexed is not None else ("no reindex command", 0.0)
-    )
     return built
 
 
@@ -159,16 +151,6 @@ def _pragmas(connection: Connection, *pragmas: str) -> None:
     assert raw is not None
     for pragma in pragmas:
         raw.execute(f"PRAGMA {pragma}")
-
-
-def reindex(url: str) -> float | None:
-    """Run ``flask cms reindex`` on ``url`` if the app has it; return its seconds."""
-    if "reindex" not in cms_cli.commands:
-        return None
-    env = {**os.environ, "CMS_DATABASE_URL": url, "CMS_DB_STATEMENT_TIMEOUT": "0"}
-    began = time.perf_counter()
-    subprocess.run([str(FLASK), "--app", "wsgi", "cms", "reindex"], cwd=ROOT, env=env, check=True)
-    return time.perf_counter() - began
 
 
 class HttpClient:

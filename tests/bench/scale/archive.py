@@ -3,12 +3,15 @@
 :class:`Archive` plans every story from a seed of its own (so the plan of story
 *i* never depends on how many stories are built) and yields the rows of
 ``users``, ``bodies``, ``articles``, ``revisions``, ``approvals``, ``versions``,
-``delivery_events`` and ``audit_entries`` in batches. Rows hold what the
-operations would have stored: heads pointing at the last revision, revisions
-numbered 1..n with the app's content hash and change summary, bodies addressed
-by :func:`~cms.articles.content.body_digest` with the app's rendered HTML, one
-approval, version, event and history entries per publication, embargo releases,
-kills, and event ids in the order of their times (the feed's order).
+``delivery_events``, ``audit_entries``, ``search_documents`` and ``search_labels``
+in batches. Rows hold what the operations would have stored: heads pointing at
+the last revision, revisions numbered 1..n with the app's content hash and
+change summary, bodies addressed by :func:`~cms.articles.content.body_digest`
+with the app's rendered HTML, one approval, version, event and history entries
+per publication (planned by :class:`~tests.bench.scale.publishing.Desk`),
+embargo releases, kills, event ids in the order of their times (the feed's
+order), and the search rows ``flask cms reindex`` would write
+(:mod:`tests.bench.scale.search_rows`).
 
 :func:`tests.bench.scale.store.load` writes the batches: PostgreSQL by ``COPY``, SQLite
 by executemany, in one transaction.
@@ -16,7 +19,6 @@ by executemany, in one transaction.
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from cms.auth.models import Role, User
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 from cms.workflow.models import Approval
 from tests.bench.scale import prose
+from tests.bench.scale.publishing import Desk, approver, audit_entry, next_kind
+from tests.bench.scale.search_rows import SEARCH_TABLES, BodyTexts, story_rows
 
 #: The archive starts here; story *i* is filed about ``STORY_SPACING`` after story *i - 1*.
 EPOCH = datetime(2023, 3, 1, 6, 0, tzinfo=UTC)
@@ -47,14 +51,16 @@ STATUSES = (
     (ArticleStatus.IN_REVIEW, 4),
     (ArticleStatus.APPROVED, 2),
 )
-CORRECTION_NOTE = "An earlier version of this story misstated the date of the vote."
 KILL_REASON = "Legal advice: the story identified a witness."
 #: How many newsroom users write and edit.
 REPORTERS, EDITORS = 150, 40
 #: The tables written, in an order that satisfies their foreign keys.
-TABLES: tuple[Table, ...] = tuple(
-    model.__table__  # type: ignore[attr-defined]
-    for model in (User, Body, Article, Revision, Approval, Version, DeliveryEvent, AuditEntry)
+TABLES: tuple[Table, ...] = (
+    tuple(
+        model.__table__  # type: ignore[attr-defined]
+        for model in (User, Body, Article, Revision, Approval, Version, DeliveryEvent, AuditEntry)
+    )
+    + SEARCH_TABLES
 )
 
 
@@ -98,16 +104,6 @@ class Batch:
         return sum(len(rows) for rows in self.rows.values())
 
 
-@dataclass(order=True)
-class _PendingEvent:
-    """An event waiting for its id: ids follow event times, across stories."""
-
-    at: datetime
-    sequence: int
-    row: dict[str, Any] = field(compare=False)
-    releases: _PendingEvent | None = field(default=None, compare=False)
-
-
 @dataclass
 class Ids:
     """The next id of each table whose ids the archive assigns."""
@@ -136,8 +132,9 @@ class Archive:
         self.names = {user: prose.person(user) for user in (*self.reporters, *self.editors)}
         self._summaries: dict[tuple[str, str], str] = {}
         self._hashes: dict[str, str] = {}
-        self._pending: list[_PendingEvent] = []
-        self._sequence = 0
+        #: Each body's plain text for the search documents, filled by :meth:`bodies`.
+        self.body_texts = BodyTexts()
+        self.desk = Desk(ids)
         self._slugs: dict[str, int] = {}
         #: Facts the benchmark looks up: the long-running story measured, sample ids.
         self.big_story_id = ids.article + shape.first_big
@@ -183,7 +180,9 @@ class Archive:
                 digest = self._digest(markdown)
                 if digest not in done:
                     done.add(digest)
-                    yield {"hash": digest, "markdown": markdown, "html": render_markdown(markdown)}
+                    html = render_markdown(markdown)
+                    self.body_texts.add(digest, html)
+                    yield {"hash": digest, "markdown": markdown, "html": html}
 
     def _digest(self, markdown: str) -> str:
         digest = self._hashes.get(markdown)
@@ -196,40 +195,29 @@ class Archive:
         yield "users", Batch({"users": self.users(password_hash)})
         yield "bodies (rendered once each)", Batch({"bodies": list(self.bodies())})
         for batch in self.batches():
+            search = Batch({table.name: batch.rows.pop(table.name, []) for table in SEARCH_TABLES})
             yield "stories", batch
+            yield "search documents", search
 
     # --- Stories -----------------------------------------------------------------------------
 
     def batches(self, stories_per_batch: int = 2000) -> Iterator[Batch]:
-        """Yield the stories' rows, ``stories_per_batch`` stories at a time."""
+        """Yield the stories' rows, search rows included, ``stories_per_batch`` stories at a time.
+
+        Raises ``KeyError`` unless :meth:`bodies` has run (the search rows need their texts).
+        """
         for start in range(0, self.shape.stories, stories_per_batch):
             batch = Batch()
             stop = min(start + stories_per_batch, self.shape.stories)
             for index in range(start, stop):
                 self._story(index, batch)
             horizon = self._filed_at(stop) if stop < self.shape.stories else None
-            self._number_events(batch, horizon)
+            self.desk.number_events(batch, horizon)
             yield batch
 
     def _filed_at(self, index: int) -> datetime:
         """The earliest moment story ``index`` (and every later one) can be filed."""
         return EPOCH + index * STORY_SPACING
-
-    def _number_events(self, batch: Batch, horizon: datetime | None) -> None:
-        """Give ids, in time order, to the events before ``horizon`` (all if ``None``)."""
-        while self._pending and (horizon is None or self._pending[0].at < horizon):
-            pending = heapq.heappop(self._pending)
-            pending.row["id"] = self.ids.event
-            self.ids.event += 1
-            if pending.releases is not None:
-                pending.row["releases_id"] = pending.releases.row["id"]
-            batch.add("delivery_events", pending.row)
-
-    def _event(self, at: datetime, row: dict[str, Any], releases: _PendingEvent | None = None):
-        self._sequence += 1
-        pending = _PendingEvent(at, self._sequence, row, releases)
-        heapq.heappush(self._pending, pending)
-        return pending
 
     def _slug(self, headline: str) -> str:
         base = slugify(headline)
@@ -319,6 +307,8 @@ class Archive:
         last_updated = first_published = None
         window: set[int] = set()  # who wrote since the last publication
         audit = []
+        # (version, revision) rows of each publication, for the search documents.
+        publications: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for number in range(1, revisions + 1):
             author = reporter if rng.random() < 0.85 else rng.choice(self.editors)
             if number > 1:
@@ -353,7 +343,7 @@ class Archive:
                 },
             )
             audit.append(
-                _audit(
+                audit_entry(
                     article_id,
                     AuditAction.CREATE if number == 1 else AuditAction.EDIT,
                     author,
@@ -371,10 +361,10 @@ class Archive:
                 # Nearly every revision of a published story goes out: wires update often.
                 if big or number == first_publication or is_head or rng.random() < 0.9:
                     version_number += 1
-                    kind = VersionKind.FIRST if version_number == 1 else _kind(rng, big)
+                    kind = VersionKind.FIRST if version_number == 1 else next_kind(rng, big)
                     embargo = rng.random() < 0.12 and not big
-                    editor = _approver(rng, self.editors, window)
-                    pub = self._publish(
+                    editor = approver(rng, self.editors, window)
+                    pub = self.desk.publish(
                         batch,
                         audit,
                         article_id,
@@ -389,6 +379,7 @@ class Archive:
                         embargo,
                         "draft" if version_number == 1 else "published",
                     )
+                    publications.append((batch.rows["versions"][-1], batch.rows["revisions"][-1]))
                     lock += 3
                     live = pub
                     window = set()
@@ -404,7 +395,7 @@ class Archive:
         if status in (ArticleStatus.IN_REVIEW, ArticleStatus.APPROVED):
             final = status
             audit.append(
-                _audit(
+                audit_entry(
                     article_id,
                     AuditAction.SUBMIT,
                     reporter,
@@ -415,8 +406,8 @@ class Archive:
             )
             lock += 1
             if status == ArticleStatus.APPROVED:
-                editor = _approver(rng, self.editors, window)
-                self._approval(
+                editor = approver(rng, self.editors, window)
+                self.desk.approval(
                     batch,
                     audit,
                     article_id,
@@ -434,7 +425,7 @@ class Archive:
             withdrawn_at = at + timedelta(hours=rng.uniform(2, 48))
             reason = KILL_REASON
             editor = rng.choice(self.editors)
-            self._event(
+            self.desk.event(
                 withdrawn_at,
                 {
                     "article_id": article_id,
@@ -453,7 +444,7 @@ class Archive:
                 },
             )
             audit.append(
-                _audit(
+                audit_entry(
                     article_id,
                     AuditAction.WITHDRAW,
                     editor,
@@ -494,6 +485,11 @@ class Archive:
         )
         for row in audit:
             batch.add("audit_entries", row)
+        for table, rows in story_rows(
+            self.body_texts, batch.rows["revisions"][-1], publications
+        ).items():
+            for row in rows:
+                batch.add(table, row)
 
     def _next(
         self,
@@ -524,194 +520,6 @@ class Archive:
     def _second_byline(self, rng: random.Random) -> list[int]:
         return [rng.choice(self.reporters)] if rng.random() < 0.2 else []
 
-    def _approval(
-        self,
-        batch: Batch,
-        audit: list[dict[str, Any]],
-        article_id: int,
-        revision: int,
-        content_hash: str,
-        editor: int,
-        at: datetime,
-    ) -> int:
-        approval_id = self.ids.approval
-        self.ids.approval += 1
-        batch.add(
-            "approvals",
-            {
-                "id": approval_id,
-                "article_id": article_id,
-                "revision_number": revision,
-                "content_hash": content_hash,
-                "approved_by_id": editor,
-                "approved_at": at,
-            },
-        )
-        audit.append(
-            _audit(
-                article_id,
-                AuditAction.APPROVE,
-                editor,
-                at,
-                revision_number=revision,
-                details={"approval_id": approval_id, "content_hash": content_hash},
-            )
-        )
-        return approval_id
-
-    def _publish(
-        self,
-        batch: Batch,
-        audit: list[dict[str, Any]],
-        article_id: int,
-        author: int,
-        editor: int,
-        document: Document,
-        revision: int,
-        content_hash: str,
-        number: int,
-        kind: VersionKind,
-        written: datetime,
-        embargoed: bool,
-        submitted_from: str,
-    ) -> dict[str, Any]:
-        """Submit, approve and publish ``revision``; return the version's facts."""
-        audit.append(
-            _audit(
-                article_id,
-                AuditAction.SUBMIT,
-                author,
-                written + timedelta(minutes=1),
-                revision_number=revision,
-                details={"from": submitted_from},
-            )
-        )
-        approval_id = self._approval(
-            batch,
-            audit,
-            article_id,
-            revision,
-            content_hash,
-            editor,
-            written + timedelta(minutes=3),
-        )
-        at = written + timedelta(minutes=5)
-        embargo_until = at + timedelta(hours=1) if embargoed else None
-        note = CORRECTION_NOTE if kind == VersionKind.CORRECTION else None
-        batch.add(
-            "versions",
-            {
-                "article_id": article_id,
-                "number": number,
-                "revision_number": revision,
-                "content_hash": content_hash,
-                "kind": kind,
-                "note": note,
-                "embargo_until": embargo_until,
-                "published_at": at,
-                "published_by_id": editor,
-                "approval_id": approval_id,
-            },
-        )
-        event = {
-            "article_id": article_id,
-            "kind": _EVENT_KINDS[kind],
-            "version_number": number,
-            "revision_number": revision,
-            "version_kind": kind.value,
-            "embargo_until": embargo_until,
-            "section": document.section,
-            "slug": document.slug,
-            "note": note,
-            "created_at": at,
-            "audience": Audience.EMBARGO_ACCESS if embargoed else Audience.ALL,
-            "releases_id": None,
-            # The worker dealt with the end of the embargo when it came.
-            "lifted_at": embargo_until,
-        }
-        pending = self._event(at, event)
-        if embargo_until is not None:
-            self._event(
-                embargo_until,
-                {
-                    **event,
-                    "created_at": embargo_until,
-                    "audience": Audience.NO_EMBARGO_ACCESS,
-                    "lifted_at": None,
-                },
-                releases=pending,
-            )
-        audit.append(
-            _audit(
-                article_id,
-                AuditAction.PUBLISH,
-                editor,
-                at,
-                revision_number=revision,
-                version_number=number,
-                reason=note,
-                details={
-                    "kind": kind.value,
-                    "embargo_until": embargo_until.isoformat() if embargo_until else None,
-                },
-            )
-        )
-        ready = (embargo_until or at) + timedelta(minutes=5)
-        return {
-            "at": at,
-            "ready": ready,
-            "version": number,
-            "revision": revision,
-            "section": document.section,
-            "slug": document.slug,
-        }
-
 
 _METADATA = tuple(name for name in Document.__dataclass_fields__ if name != "body")
-_EVENT_KINDS = {
-    VersionKind.FIRST: EventKind.PUBLISHED,
-    VersionKind.UPDATE: EventKind.UPDATED,
-    VersionKind.MINOR: EventKind.UPDATED,
-    VersionKind.CORRECTION: EventKind.CORRECTED,
-}
 _MESSAGES = ("Adds quote", "Fixes typo", "Updates figures", "Adds background", "Trims")
-
-
-def _kind(rng: random.Random, big: bool) -> VersionKind:
-    if big:
-        return VersionKind.UPDATE
-    draw = rng.random()
-    if draw < 0.6:
-        return VersionKind.UPDATE
-    return VersionKind.MINOR if draw < 0.88 else VersionKind.CORRECTION
-
-
-def _approver(rng: random.Random, editors: list[int], authors: set[int]) -> int:
-    """An editor who wrote nothing since the last publication (no self-approval)."""
-    while True:
-        editor = rng.choice(editors)
-        if editor not in authors:
-            return editor
-
-
-def _audit(
-    article_id: int,
-    action: AuditAction,
-    actor: int,
-    at: datetime,
-    *,
-    revision_number: int | None = None,
-    version_number: int | None = None,
-    reason: str | None = None,
-    details: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "article_id": article_id,
-        "action": action,
-        "actor_id": actor,
-        "at": at,
-        "revision_number": revision_number,
-        "version_number": version_number,
-        "reason": reason,
-        "details": details,
-    }
