@@ -118,11 +118,14 @@ def articles_query(
         conditions.append(_labelled("keyword", keyword))
     if language is not None:
         conditions.append(
-            exists().where(
+            exists()
+            .where(
                 SearchDocument.article_id == Article.id,
                 SearchDocument.version == HEAD,
                 SearchDocument.language == language,
             )
+            # Also inside a search, where search_documents is the enclosing FROM.
+            .correlate(Article)
         )
     if updated_after is not None:
         conditions.append(Article.updated_at >= updated_after)
@@ -186,7 +189,11 @@ def list_articles(
     query = search_syntax.parse(q) if q is not None and q.strip() else None
     matched = None
     if query is not None:
-        matched = search_query.hits(query, heads=True)
+        # Filters narrow the matches before they are ranked, not after.
+        within = (
+            statement.with_only_columns(Article.id) if statement.whereclause is not None else None
+        )
+        matched = search_query.hits(query, heads=True, within=within)
         # Nothing to look for (only operators, stop words or excluded words): no hits.
         statement = (
             statement.where(false())

@@ -221,6 +221,43 @@ def test_filters(client, reporter, editor):
     assert found(client, reporter, updated_before=since) == []
 
 
+def test_every_filter_narrows_a_search_to_what_both_keep(client, reporter, editor):
+    """Filters are applied before ranking: the hits are the matches the filter keeps."""
+    other = factories.user(name="Other Writer", email="other@example.com")
+    story(reporter, "Port strike", section="business", keywords=["Ports"], language="en-GB")
+    story(other, "Port strike spreads", bylines=[{"name": "Rita Reporter"}], language="de")
+    factories.published(story(other, "Port opens", section="business"), editor)
+    factories.published(
+        story(reporter, "Port closes", keywords=["ports"]),
+        editor,
+        embargo_until=utcnow() + timedelta(hours=2),
+    )
+    since = (utcnow() - timedelta(minutes=5)).isoformat()
+    filters = [
+        {"section": "business"},
+        {"status": "draft"},
+        {"public_state": "published"},
+        {"author": reporter.id},
+        {"byline": "rita reporter"},
+        {"keyword": "ports"},
+        {"language": "de"},
+        {"language": "en-GB"},
+        {"updated_after": since},
+        {"published_after": since},
+        {"embargoed": "true"},
+        {"embargoed": "false"},
+        {"section": "business", "status": "draft"},
+    ]
+
+    for q in ("port", "strike", "opens OR closes"):
+        matches = set(found(client, reporter, q=q, limit=100))
+        for args in filters:
+            kept = set(found(client, reporter, limit=100, **args))
+            assert sorted(found(client, reporter, q=q, limit=100, **args)) == sorted(
+                matches & kept
+            ), (q, args)
+
+
 def test_facets_count_the_whole_result(client, reporter, editor):
     for n in range(3):
         story(reporter, f"Market report {n}", section="business")

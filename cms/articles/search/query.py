@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
+    Select,
     String,
     Subquery,
     and_,
@@ -47,19 +48,21 @@ FTS5_SELECT = (
 FTS5_ROWIDS = "(SELECT rowid FROM {table} WHERE {table} MATCH :{parameter})"
 
 
-def hits(query: Query, *, heads: bool) -> Subquery | None:
+def hits(query: Query, *, heads: bool, within: Select | None = None) -> Subquery | None:
     """Return a subquery ``(doc_id, article_id, version, rank)``: what ``query`` matches.
 
     ``heads``: the documents of story heads (editors), else of public versions
-    (partners). Higher ranks are better. ``None`` when the query looks for
-    nothing (no words, or only stop words or excluded words).
+    (partners). ``within``: a ``select()`` of the article ids to look in (the
+    list's filters), so that only those matches are ranked. Higher ranks are
+    better. ``None`` when the query looks for nothing (no words, or only stop
+    words or excluded words).
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        return _postgresql_hits(query, heads)
-    return _sqlite_hits(query, heads)
+        return _postgresql_hits(query, heads, within)
+    return _sqlite_hits(query, heads, within)
 
 
-def _postgresql_hits(query: Query, heads: bool) -> Subquery | None:
+def _postgresql_hits(query: Query, heads: bool, within: Select | None) -> Subquery | None:
     conditions = []
     ranks = []
     for config in CONFIGS:
@@ -75,6 +78,8 @@ def _postgresql_hits(query: Query, heads: bool) -> Subquery | None:
         return None
     rank = ranks[0][1] if len(ranks) == 1 else case(*ranks[:-1], else_=ranks[-1][1])
     kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    if within is not None:
+        kind = and_(kind, SearchDocument.article_id.in_(within))
     # OFFSET 0 keeps PostgreSQL from merging this into the outer query: each
     # match's rank is computed once and only narrow (id, rank) rows travel on;
     # merged, every match's tsvector is carried through the sort to compute
@@ -99,7 +104,7 @@ def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> st
     )
 
 
-def _sqlite_hits(query: Query, heads: bool) -> Subquery | None:
+def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Subquery | None:
     parts = []
     params: dict[str, Any] = {}
     for config, table in FTS5_TABLES.items():
@@ -133,6 +138,8 @@ def _sqlite_hits(query: Query, heads: bool) -> Subquery | None:
         .subquery("matched")
     )
     kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    if within is not None:
+        kind = and_(kind, SearchDocument.article_id.in_(within))
     return (
         select(matched.c.doc_id, SearchDocument.article_id, SearchDocument.version, matched.c.rank)
         .join(
