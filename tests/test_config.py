@@ -49,8 +49,8 @@ def test_values_that_cannot_work_stop_the_process_at_start(monkeypatch, tmp_path
 @pytest.mark.parametrize(
     ("statement_timeout", "connect_args"),
     [
-        ("1.5", {"connect_timeout": 3, "options": "-c statement_timeout=1500"}),
-        ("0", {"connect_timeout": 3}),
+        ("1.5", {"connect_timeout": 3, "options": "-c jit=off -c statement_timeout=1500"}),
+        ("0", {"connect_timeout": 3, "options": "-c jit=off"}),
     ],
 )
 def test_postgresql_connections_are_bounded_in_time(

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Integer,
     Row,
     Select,
     String,
@@ -25,10 +24,9 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
+    literal_column,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy.orm import aliased
 
@@ -39,6 +37,7 @@ from cms.core import pagination
 from cms.core.cache import app_cache
 from cms.core.errors import Gone, NotFound, ValidationFailed
 from cms.core.extensions import db
+from cms.core.pagination import SortKey
 from cms.delivery import feeds
 from cms.delivery.access import Reader, _current, _in_feed, visible
 from cms.outbox.models import DeliveryEvent, EventKind
@@ -430,6 +429,11 @@ class SearchHit:
     highlights: dict[str, Any]
 
 
+#: Candidates ranked per hit wanted in a partner's search, at first; each further round
+#: (when too few of them are the reader's current versions) takes this many times more.
+SEARCH_CANDIDATES = 4
+
+
 def search_articles(
     reader: Reader,
     q: str,
@@ -442,35 +446,44 @@ def search_articles(
 
     Only each story's current visible version is searched (its search
     document was written when it was published), never a head, so no draft
-    and no update the reader may not see yet. Keyset pages on ``(rank, event
-    id)``. Raises :class:`ValidationFailed` for a cursor this search did not give out.
+    and no update the reader may not see yet. Keyset pages on ``(rank, story
+    id)``. The best-ranked matches are taken first and only they are checked
+    against what the reader sees now, more of them only if too few pass, so a
+    common word costs its ranking, not a join per match. Raises
+    :class:`ValidationFailed` for a cursor this search did not give out.
     """
     query = search_syntax.parse(q)
-    matched = search_query.hits(query, heads=False)
-    if matched is None:
-        return [], None
-    statement = (
-        _with_version(select(*_found_columns(), matched.c.rank))
-        .join(
-            matched,
-            and_(
-                matched.c.article_id == DeliveryEvent.article_id,
-                matched.c.version == DeliveryEvent.version_number,
-            ),
+    after = _search_position(cursor) if cursor is not None else None
+    wanted = limit + 1
+    best: int | None = wanted * SEARCH_CANDIDATES
+    while True:
+        matched = search_query.hits(query, heads=False, best=best, after=after)
+        if matched is None:
+            return [], None
+        statement = (
+            _with_version(select(*_found_columns(), matched.c.rank))
+            .join(
+                matched,
+                and_(
+                    matched.c.article_id == DeliveryEvent.article_id,
+                    matched.c.version == DeliveryEvent.version_number,
+                ),
+            )
+            .where(_shown_now(reader))
+            .order_by(matched.c.rank.desc(), matched.c.article_id.desc())
+            .limit(wanted)
         )
-        .where(_shown_now(reader))
-        .order_by(matched.c.rank.desc(), DeliveryEvent.id.desc())
-        .limit(limit + 1)
-    )
-    if section is not None:
-        statement = statement.where(DeliveryEvent.section == section)
-    if cursor is not None:
-        rank, event_id = pagination.decode_cursor("search", cursor, 2)
-        statement = statement.where(
-            tuple_(matched.c.rank, DeliveryEvent.id)
-            < tuple_(literal(rank, Float), literal(event_id, Integer))
-        )
-    rows = db.session.execute(statement).all()
+        if section is not None:
+            statement = statement.where(DeliveryEvent.section == section)
+        rows = db.session.execute(statement).all()
+        if len(rows) == wanted or best is None:
+            break
+        candidates = db.session.scalar(select(func.count()).select_from(matched))
+        if candidates is None or candidates < best:
+            break  # every match was a candidate
+        best *= SEARCH_CANDIDATES
+        if best > SEARCH_CANDIDATES_MAX:
+            best = None
     page = rows[:limit]
     marked = search_query.highlights(query, [(row.article_id, row.version_number) for row in page])
     hits = [
@@ -479,8 +492,27 @@ def search_articles(
     ]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = pagination.encode_cursor("search", (page[-1].rank, page[-1].id))
+        next_cursor = pagination.encode_cursor(
+            "partner-search", (page[-1].rank, page[-1].article_id)
+        )
     return hits, next_cursor
+
+
+#: Past this many candidates a search ranks every match at once.
+SEARCH_CANDIDATES_MAX = 100_000
+
+
+#: The keyset of a partner's search: rank, then story id, both descending.
+SEARCH_KEYS = (SortKey(literal_column("rank", Float)), SortKey(Article.id.expression))
+
+
+def _search_position(cursor: str) -> tuple[float, int]:
+    """Return the ``(rank, story id)`` a partner-search cursor stands after.
+
+    Raises :class:`ValidationFailed` for anything this search did not give out.
+    """
+    rank, article_id = pagination.decode_keys("partner-search", cursor, SEARCH_KEYS)
+    return rank, article_id
 
 
 def encode_cursor(kind: str, event_id: int) -> str:

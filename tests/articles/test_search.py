@@ -120,6 +120,18 @@ def test_documented_cases(client, reporter, newsroom, args, expected, ordered):
         assert ids == wanted
 
 
+def test_a_headline_match_ranks_above_body_matches(client, reporter):
+    older = story(reporter, "Harbour report", "The quay was busy.")
+    body_once = story(reporter, "Weekly report", "A quay closed.")
+    body_often = story(reporter, "Monthly report", "Quay, quay, quay: quays everywhere.")
+    headline = story(reporter, "Quay reopens", "Boats are back.")
+
+    ids = found(client, reporter, q="quay ")
+
+    assert ids[0] == headline.id
+    assert set(ids[1:]) == {older.id, body_once.id, body_often.id}
+
+
 def test_hits_carry_escaped_highlights(client, reporter):
     story(reporter, "<b>Tram</b> & bus strike", "Drivers of trams <script>x</script> met.")
 

@@ -258,6 +258,12 @@ def test_the_statement_timeout_bounds_a_query_that_waits_on_a_lock(app_on, postg
     assert_unavailable(response, started)
 
 
+def test_postgresql_connections_plan_without_jit(app_on, postgres_url):
+    app = app_on(postgres_url)
+    with app.app_context():
+        assert db.session.scalar(text("SHOW jit")) == "off"
+
+
 FAILING_COMMIT = (
     # What a server going down mid-commit reports (SQLSTATE 57P01, admin_shutdown).
     "CREATE FUNCTION test_failing_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "

@@ -222,3 +222,30 @@ def test_reindex_keeps_the_documents_publishing_kept(reporter, editor):
 
     assert documents() == kept
     assert [_indexed_versions(article_id) for article_id in ids] == [[1, 2], [2, 3]]
+
+
+def test_best_matches_the_reader_cannot_see_do_not_hide_the_rest(client, reporter, editor):
+    """More candidates are ranked, round after round, until a page is full or none are left."""
+    for n in range(12):  # the best matches, all in a section the partner does not take
+        factories.published(story(reporter, f"Comet {n}", section="sport"), editor)
+    wanted = {
+        factories.published(
+            story(reporter, f"Night sky {n}", f"A comet {n}.", section="science"), editor
+        ).id
+        for n in range(3)
+    }
+    _, key = factories.partner(sections=["science"])
+
+    seen: list[int] = []
+    cursor = None
+    while True:
+        response = search(
+            client, key, q="comet", limit=1, **({"cursor": cursor} if cursor else {})
+        )
+        assert response.status_code == 200, response.json
+        seen.extend(item["id"] for item in response.json["items"])
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(seen) == sorted(wanted)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cms.articles.content import LANGUAGE_MAX
+from cms.articles.search.syntax import CONFIGS
 from cms.core.extensions import Model
 
 #: ``SearchDocument.version`` of the document of a story's head revision.
@@ -29,7 +30,19 @@ class SearchDocument(Model):
     __table_args__ = (
         UniqueConstraint("article_id", "version"),
         Index("ix_search_documents_version_language", "version", "language"),
-        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+        # One GIN index per kind of document and configuration, so that each part of a
+        # search is answered by its own index, never by testing each row's tsv and
+        # never by visiting rows of another kind (migration 0015).
+        *(
+            Index(
+                f"ix_search_documents_tsv_{kind}_{config}",
+                "tsv",
+                postgresql_using="gin",
+                postgresql_where=text(f"version {test} AND config = '{config}'"),
+            )
+            for kind, test in (("heads", "= 0"), ("versions", "> 0"))
+            for config in CONFIGS
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +62,9 @@ class SearchDocument(Model):
     body: Mapped[str] = mapped_column(Text)
     #: PostgreSQL: the weighted tsvector of the three texts, set by a trigger. SQLite: NULL.
     tsv: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
+    #: PostgreSQL: headline (A) and summary (B) only, set by the same trigger: what ranking
+    #: reads (small, stored in the row, where ``tsv`` and ``body`` are stored out of it).
+    tsv_title: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
 
 
 class SearchLabel(Model):

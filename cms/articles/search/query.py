@@ -12,20 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Float,
     Integer,
     Select,
     String,
     Subquery,
     and_,
-    case,
     cast,
     func,
     literal,
-    or_,
     select,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
@@ -48,53 +48,78 @@ FTS5_SELECT = (
 FTS5_ROWIDS = "(SELECT rowid FROM {table} WHERE {table} MATCH :{parameter})"
 
 
-def hits(query: Query, *, heads: bool, within: Select | None = None) -> Subquery | None:
+def hits(
+    query: Query,
+    *,
+    heads: bool,
+    within: Select | None = None,
+    best: int | None = None,
+    after: tuple[float, int] | None = None,
+) -> Subquery | None:
     """Return a subquery ``(doc_id, article_id, version, rank)``: what ``query`` matches.
 
     ``heads``: the documents of story heads (editors), else of public versions
     (partners). ``within``: a ``select()`` of the article ids to look in (the
-    list's filters), so that only those matches are ranked. Higher ranks are
-    better. ``None`` when the query looks for nothing (no words, or only stop
-    words or excluded words).
+    list's filters), so that only those matches are ranked. ``best``: only the
+    best so many, by rank then article id, both descending; ``after``: only
+    those below this ``(rank, article id)``. Higher ranks are better. ``None``
+    when the query looks for nothing (no words, or only stop words or excluded
+    words).
     """
+    matched: Select | CompoundSelect | None
     if db.session.get_bind().dialect.name == "postgresql":
-        return _postgresql_hits(query, heads, within)
-    return _sqlite_hits(query, heads, within)
+        matched = _postgresql_hits(query, heads, within)
+    else:
+        matched = _sqlite_hits(query, heads, within)
+    if matched is None:
+        return None
+    if best is None and after is None:
+        return matched.subquery("hits")
+    ranked = matched.subquery("ranked")
+    statement = select(ranked).order_by(ranked.c.rank.desc(), ranked.c.article_id.desc())
+    if after is not None:
+        statement = statement.where(
+            tuple_(ranked.c.rank, ranked.c.article_id)
+            < tuple_(literal(after[0], Float), literal(after[1], Integer))
+        )
+    return statement.limit(best).subquery("hits")
 
 
-def _postgresql_hits(query: Query, heads: bool, within: Select | None) -> Subquery | None:
-    conditions = []
-    ranks = []
+def _postgresql_hits(
+    query: Query, heads: bool, within: Select | None
+) -> Select | CompoundSelect | None:
+    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    if within is not None:
+        kind = and_(kind, SearchDocument.article_id.in_(within))
+    # One SELECT per configuration, UNION ALL: each is answered by the GIN index of
+    # its kind, where an OR of the two had PostgreSQL test every document's tsv.
+    # OFFSET 0 keeps each from being merged into the outer query: its matches'
+    # ranks are computed once and only narrow (id, rank) rows travel on.
+    parts = []
     for config in CONFIGS:
         compiled = to_tsquery(query, config)
         if compiled is None:
             continue
         tsquery = func.to_tsquery(cast(literal(config), REGCONFIG), func.unaccent(compiled))
-        conditions.append(
-            and_(SearchDocument.config == config, SearchDocument.tsv.bool_op("@@")(tsquery))
+        parts.append(
+            select(
+                SearchDocument.id.label("doc_id"),
+                SearchDocument.article_id,
+                SearchDocument.version,
+                # The small title vector: the whole tsv of every match of a common
+                # word is too much to read (docs/search.md, "Ranking and highlights").
+                cast(func.ts_rank(SearchDocument.tsv_title, tsquery), Float).label("rank"),
+            )
+            .where(
+                kind,
+                SearchDocument.config == config,
+                SearchDocument.tsv.bool_op("@@")(tsquery),
+            )
+            .offset(0)
         )
-        ranks.append((SearchDocument.config == config, func.ts_rank(SearchDocument.tsv, tsquery)))
-    if not conditions:
+    if not parts:
         return None
-    rank = ranks[0][1] if len(ranks) == 1 else case(*ranks[:-1], else_=ranks[-1][1])
-    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
-    if within is not None:
-        kind = and_(kind, SearchDocument.article_id.in_(within))
-    # OFFSET 0 keeps PostgreSQL from merging this into the outer query: each
-    # match's rank is computed once and only narrow (id, rank) rows travel on;
-    # merged, every match's tsvector is carried through the sort to compute
-    # the rank again after the joins.
-    return (
-        select(
-            SearchDocument.id.label("doc_id"),
-            SearchDocument.article_id,
-            SearchDocument.version,
-            cast(rank, Float).label("rank"),
-        )
-        .where(kind, or_(*conditions))
-        .offset(0)
-        .subquery("hits")
-    )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> str:
@@ -104,7 +129,7 @@ def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> st
     )
 
 
-def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Subquery | None:
+def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Select | None:
     parts = []
     params: dict[str, Any] = {}
     for config, table in FTS5_TABLES.items():
@@ -151,7 +176,6 @@ def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Subquery |
             ),
         )
         .where(kind)
-        .subquery("hits")
     )
 
 
