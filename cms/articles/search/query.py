@@ -189,12 +189,16 @@ def highlights(
     if not documents:
         return {}
     found: dict[tuple[int, int], dict[str, Any]] = {}
+    wanted = set(documents)
+    # By story id, then the pairs kept here: SQLite answers a row-value IN list by
+    # scanning the whole table, an IN list of ids from the unique index.
     rows = db.session.scalars(
         select(SearchDocument).where(
-            tuple_(SearchDocument.article_id, SearchDocument.version).in_(documents)
+            SearchDocument.article_id.in_({article_id for article_id, _ in wanted}),
+            SearchDocument.version.in_({version for _, version in wanted}),
         )
     )
-    for document in rows:
+    for document in (d for d in rows if (d.article_id, d.version) in wanted):
         matches = Matcher.of(query, document.config)
         pieces = fragments(document.summary, matches) + fragments(document.body, matches)
         found[(document.article_id, document.version)] = {
