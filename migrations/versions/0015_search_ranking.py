@@ -3,9 +3,9 @@ one GIN index per kind of document.
 
 Ranking read every match's whole ``tsv`` (the body's lexemes, ~2 kB each, for
 every match of a common word); ``tsv_title`` holds only headline (A) and deck,
-dateline, bylines and keywords (B), and is what ``ts_rank`` now reads. The body
-and ``tsv`` are stored out of line, so a scan over many matches reads narrow
-rows. Heads and versions in each configuration get a partial GIN index each, so the
+dateline, bylines and keywords (B), and is what ``ts_rank`` now reads. A row over
+1 kB has its body and ``tsv`` compressed and moved out of line, so a scan over
+many matches reads narrow rows. Heads and versions in each configuration get a partial GIN index each, so the
 planner finds the matches in the index rather than by testing every head's (or
 version's) ``tsv``, and never visits rows of another kind.
 SQLite gets the column only (its FTS5 tables rank with ``bm25``).
@@ -60,8 +60,6 @@ def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(TRIGGER_FUNCTION.format(title="NEW.tsv_title := headline || gap || summary;"))
         op.execute("ALTER TABLE search_documents SET (toast_tuple_target = 1024)")
-        op.execute("ALTER TABLE search_documents ALTER COLUMN body SET STORAGE EXTERNAL")
-        op.execute("ALTER TABLE search_documents ALTER COLUMN tsv SET STORAGE EXTERNAL")
         op.execute("ALTER TABLE search_documents ALTER COLUMN tsv_title SET STORAGE MAIN")
         # The trigger fills tsv_title (and stores the row anew, narrow).
         op.execute("UPDATE search_documents SET headline = headline")
@@ -79,6 +77,5 @@ def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(TRIGGER_FUNCTION.format(title=""))
         op.execute("ALTER TABLE search_documents RESET (toast_tuple_target)")
-        op.execute("ALTER TABLE search_documents ALTER COLUMN body SET STORAGE EXTENDED")
-        op.execute("ALTER TABLE search_documents ALTER COLUMN tsv SET STORAGE EXTENDED")
+        op.execute("ALTER TABLE search_documents ALTER COLUMN tsv_title SET STORAGE EXTENDED")
     op.drop_column('search_documents', 'tsv_title')
