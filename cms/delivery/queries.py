@@ -432,6 +432,8 @@ class SearchHit:
 #: Candidates ranked per hit wanted in a partner's search, at first; each further round
 #: (when too few of them are the reader's current versions) takes this many times more.
 SEARCH_CANDIDATES = 4
+#: Past this many candidates a search ranks every match at once.
+SEARCH_CANDIDATES_MAX = 100_000
 
 
 def search_articles(
@@ -496,10 +498,6 @@ def search_articles(
             "partner-search", (page[-1].rank, page[-1].article_id)
         )
     return hits, next_cursor
-
-
-#: Past this many candidates a search ranks every match at once.
-SEARCH_CANDIDATES_MAX = 100_000
 
 
 #: The keyset of a partner's search: rank, then story id, both descending.
