@@ -398,6 +398,8 @@ def init_unit_of_work(app: Flask) -> None:
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:
+        if not db.session.registry.has():
+            return response  # the request never used the session
         session = db.session
         if read_only_request() and not (session.new or session.dirty or session.deleted):
             # A read ran without a transaction (cms.core.database): nothing to end.
@@ -415,4 +417,5 @@ def init_unit_of_work(app: Flask) -> None:
     def end_session(_error: BaseException | None) -> None:
         # Normally the app context ends with the request and Flask-SQLAlchemy
         # closes the session then; this also holds when a context outlives it.
-        db.session.remove()
+        if db.session.registry.has():
+            db.session.remove()

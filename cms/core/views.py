@@ -24,7 +24,9 @@ SWAGGER_UI_PACKAGE = "swagger_ui"
 def healthz():
     """Report whether the process can reach its database (200 or 503)."""
     try:
-        db.session.connection().exec_driver_sql("SELECT 1")
+        # A pooled connection, not the ORM session: this is every request's floor.
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
     except SQLAlchemyError:
         raise DatabaseUnavailable("The database does not answer.") from None
     return {"status": "ok", "database": db.engine.dialect.name}
