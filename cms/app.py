@@ -15,7 +15,7 @@ from cms.auth import operations as auth
 from cms.auth.views import auth_blp, throttle_logins, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
-from cms.core.database import configure_liveness, configure_read_only
+from cms.core.database import configure_custom_plans, configure_liveness, configure_read_only
 from cms.core.extensions import db, make_api, make_content_api, migrate
 from cms.core.http import (
     configure_logging,
@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
         configure_read_only(db.engine)
+        configure_custom_plans(db.engine)
         configure_liveness(db.engine)
     # Article writes are compare-and-swaps: on SQLite they need the write lock
     # only from their first write, not while they load, diff and render.

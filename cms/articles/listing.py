@@ -37,6 +37,7 @@ from cms.articles.search import syntax as search_syntax
 from cms.articles.search.models import HEAD, LABEL_MAX, SearchDocument, SearchLabel
 from cms.articles.search.text import fold
 from cms.core.cache import app_cache
+from cms.core.database import CUSTOM_PLAN
 from cms.core.extensions import db
 from cms.core.pagination import SortKey, decode_keys, encode_cursor, keyset_page, page_size
 from cms.core.types import utcnow
@@ -198,7 +199,9 @@ def list_articles(
         statement = (
             statement.where(false())
             if matched is None
-            else statement.join(matched, matched.c.article_id == Article.id)
+            else statement.join(matched, matched.c.article_id == Article.id).execution_options(
+                **{CUSTOM_PLAN: True}
+            )
         )
     sort = sort or ("relevance" if matched is not None else "updated")
     if sort == "relevance" and matched is None:

@@ -26,6 +26,11 @@ UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Marks, in a pooled connection's ``info``, one switched to autocommit for a read.
 _AUTOCOMMIT = "cms.read_only"
+#: Execution option (``statement.execution_options(**{CUSTOM_PLAN: True})``): PostgreSQL
+#: plans the statement for its own parameters every time (:func:`configure_custom_plans`).
+CUSTOM_PLAN = "cms_custom_plan"
+#: Where a pooled connection's ``info`` keeps psycopg's own ``prepare_threshold``.
+_PREPARE_THRESHOLD = "cms.prepare_threshold"
 
 
 def read_only_request() -> bool:
@@ -71,6 +76,32 @@ def configure_liveness(engine: Engine) -> None:
             raise DisconnectionError("pooled connection closed by the server") from error
 
     event.listen(engine, "checkout", check)
+
+
+def configure_custom_plans(engine: Engine) -> None:
+    """Plan the statements marked with :data:`CUSTOM_PLAN` for their own parameters, every
+    time, on a PostgreSQL ``engine``.
+
+    psycopg prepares a statement it has run five times, and from then on PostgreSQL may
+    reuse one generic plan for any parameters. For most statements that saves planning;
+    for a search it is a trap: a plan made for no word in particular read every match of a
+    common one, 0.6 s instead of 0.15 s at 100,000 stories. A marked statement is sent
+    unprepared, so it is planned with its values; every other one is prepared as before.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    def remember_threshold(dbapi_connection, record) -> None:
+        record.info[_PREPARE_THRESHOLD] = dbapi_connection.prepare_threshold
+
+    def choose(connection, cursor, _statement, _parameters, context, _executemany) -> None:
+        custom = context is not None and context.execution_options.get(CUSTOM_PLAN, False)
+        cursor.connection.prepare_threshold = (
+            None if custom else connection.connection.info.get(_PREPARE_THRESHOLD, 5)
+        )
+
+    event.listen(engine, "connect", remember_threshold)
+    event.listen(engine, "before_cursor_execute", choose)
 
 
 def configure_read_only(engine: Engine) -> None:

@@ -35,6 +35,7 @@ from cms.articles.search import query as search_query
 from cms.articles.search import syntax as search_syntax
 from cms.core import pagination
 from cms.core.cache import app_cache
+from cms.core.database import CUSTOM_PLAN
 from cms.core.errors import Gone, NotFound, ValidationFailed
 from cms.core.extensions import db
 from cms.core.pagination import SortKey
@@ -474,13 +475,16 @@ def search_articles(
             .where(_shown_now(reader))
             .order_by(matched.c.rank.desc(), matched.c.article_id.desc())
             .limit(wanted)
+            .execution_options(**{CUSTOM_PLAN: True})
         )
         if section is not None:
             statement = statement.where(DeliveryEvent.section == section)
         rows = db.session.execute(statement).all()
         if len(rows) == wanted or best is None:
             break
-        candidates = db.session.scalar(select(func.count()).select_from(matched))
+        candidates = db.session.scalar(
+            select(func.count()).select_from(matched).execution_options(**{CUSTOM_PLAN: True})
+        )
         if candidates is None or candidates < best:
             break  # every match was a candidate
         best *= SEARCH_CANDIDATES

@@ -13,12 +13,16 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import make_url
 
 from cms.articles import listing
+from cms.articles.search.index import reindex
 from cms.articles.search.syntax import ENGLISH, ENGLISH_STOP_WORDS, Term, for_config, parse
+from cms.config import engine_options
 from cms.core.extensions import db
 from cms.core.types import utcnow
 from tests import factories
+from tests.conftest import make_test_app
 
 PLAIN = {"deck": None, "dateline": None, "bylines": [], "keywords": [], "section": None}
 
@@ -344,9 +348,39 @@ def test_oversized_or_unstorable_queries_are_refused(client, reporter, q):
     assert response.content_type == "application/problem+json"
 
 
+def test_searches_are_never_prepared_so_each_is_planned_for_its_words(live_db, database_url):
+    """psycopg prepares a statement it ran five times, and PostgreSQL may then plan it once
+    for any words: 0.6 s instead of 0.15 s for a common word at 100,000 stories."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no plans to reuse")
+    reporter, editor = factories.user(role="reporter"), factories.user(role="editor")
+    factories.published(story(reporter, "Council meets", "The council met."), editor)
+    _, key = factories.partner()
+    db.session.commit()
+    # One pooled connection: every request below runs on it.
+    app = make_test_app(
+        database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={**engine_options(database_url), "pool_size": 1},
+    )
+    client = app.test_client()
+    for _ in range(8):
+        assert found(client, reporter, q="council") != []
+        assert found(client, reporter) != []  # a plain list, prepared as usual
+        response = client.get("/content/v1/search?q=council", headers=factories.partner_auth(key))
+        assert response.status_code == 200
+        assert response.json["items"]
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
+            statements = [row.statement for row in prepared]
+        db.engine.dispose()
+    assert any("FROM articles" in statement for statement in statements)
+    assert not [statement for statement in statements if "ts_rank" in statement]
+
+
 def test_reindex_rebuilds_what_writes_keep(app, session, reporter, newsroom):
     before = listing.list_articles(limit=100, q="council")
-    from cms.articles.search.index import reindex
 
     heads, _versions = reindex()
     db.session.flush()
