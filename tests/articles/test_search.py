@@ -379,6 +379,26 @@ def test_searches_are_never_prepared_so_each_is_planned_for_its_words(live_db, d
     assert not [statement for statement in statements if "ts_rank" in statement]
 
 
+def test_search_rows_keep_in_line_only_what_ranking_reads(session, dialect):
+    """A common word's search visits every match: the row's width is what it costs."""
+    if dialect != "postgresql":
+        pytest.skip("PostgreSQL only: the table's storage")
+    connection = session.connection()
+    options = connection.exec_driver_sql(
+        "SELECT reloptions FROM pg_class WHERE relname = 'search_documents'"
+    ).scalar_one()
+    storage = dict(
+        connection.exec_driver_sql(
+            "SELECT attname, attstorage FROM pg_attribute "
+            "WHERE attrelid = 'search_documents'::regclass AND attnum > 0"
+        ).all()
+    )
+
+    assert "toast_tuple_target=128" in options
+    assert storage["tsv_title"] == "m"  # compressed in the row, never moved out
+    assert {storage[name] for name in ("headline", "summary", "body", "tsv")} == {"x"}
+
+
 def test_reindex_rebuilds_what_writes_keep(app, session, reporter, newsroom):
     before = listing.list_articles(limit=100, q="council")
 
