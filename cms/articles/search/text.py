@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -132,22 +133,41 @@ def highlight(text: str, matches: Matcher) -> str:
 
 
 def fragments(text: str, matches: Matcher, count: int = FRAGMENTS) -> list[str]:
-    """Return up to ``count`` highlighted fragments of ``text`` around its matches."""
-    pieces = _pieces(text)
-    words = [i for i, (_piece, is_word) in enumerate(pieces) if is_word]
+    """Return up to ``count`` highlighted fragments of ``text`` around its matches.
+
+    Reads the words one at a time and stops at the last fragment: a match near
+    the top of a long body costs its first paragraphs, not the whole text.
+    """
     found: list[str] = []
-    position = 0
-    while position < len(words) and len(found) < count:
-        hit = next((n for n in range(position, len(words)) if matches(pieces[words[n]][0])), None)
-        if hit is None:
-            break
-        first, last = max(hit - FRAGMENT_WORDS, 0), min(hit + FRAGMENT_WORDS, len(words) - 1)
-        start, end = words[first], words[last] + 1
-        snippet = _marked(pieces[start:end], matches)
-        before = "… " if first > 0 else ""
-        after = " …" if last < len(words) - 1 else ""
-        found.append(before + snippet + after)
-        position = last + 1
+    words = _WORD.finditer(text)
+    # The words before the next match, and whether any came before those.
+    recent: deque[re.Match[str]] = deque(maxlen=FRAGMENT_WORDS)
+    skipped = False
+
+    def remember(word: re.Match[str]) -> None:
+        nonlocal skipped
+        skipped = skipped or len(recent) == FRAGMENT_WORDS
+        recent.append(word)
+
+    word = next(words, None)
+    while word is not None and len(found) < count:
+        if not matches(word.group()):
+            remember(word)
+            word = next(words, None)
+            continue
+        before = "… " if skipped else ""
+        start = recent[0].start() if recent else word.start()
+        last = word
+        remember(word)
+        for _ in range(FRAGMENT_WORDS):
+            following = next(words, None)
+            if following is None:
+                break
+            last = following
+            remember(following)
+        word = next(words, None)
+        after = " …" if word is not None else ""
+        found.append(before + _marked(_pieces(text[start : last.end()]), matches) + after)
     return found
 
 
