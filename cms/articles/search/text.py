@@ -135,9 +135,11 @@ def highlight(text: str, matches: Matcher) -> str:
 def fragments(text: str, matches: Matcher, count: int = FRAGMENTS) -> list[str]:
     """Return up to ``count`` highlighted fragments of ``text`` around its matches.
 
-    Reads the words one at a time and stops at the last fragment: a match near
-    the top of a long body costs its first paragraphs, not the whole text.
+    Reads the words one at a time, asking ``matches`` once per distinct word, and
+    stops at the last fragment: a match near the top of a long body costs its first
+    paragraphs, and a body without one (the story matched by its headline) one pass.
     """
+    matching: dict[str, bool] = {}
     found: list[str] = []
     words = _WORD.finditer(text)
     # The words before the next match, and whether any came before those.
@@ -151,7 +153,11 @@ def fragments(text: str, matches: Matcher, count: int = FRAGMENTS) -> list[str]:
 
     word = next(words, None)
     while word is not None and len(found) < count:
-        if not matches(word.group()):
+        written = word.group()
+        hit = matching.get(written)
+        if hit is None:
+            hit = matching[written] = matches(written)
+        if not hit:
             remember(word)
             word = next(words, None)
             continue
