@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     exists,
+    literal,
     or_,
     select,
 )
@@ -143,10 +145,23 @@ def authenticate(key: str) -> Reader:
 
 def visible(reader: Reader, event: Any = DeliveryEvent) -> ColumnElement[bool]:
     """SQL: ``event`` is a publication the reader may see (audience and section)."""
-    condition = and_(event.kind != EventKind.WITHDRAWN, event.audience.in_(reader.audiences))
+    condition = and_(event.kind != EventKind.WITHDRAWN, _one_of(event.audience, reader.audiences))
     if reader.sections is not None:
-        condition = and_(condition, event.section.in_(reader.sections))
+        condition = and_(condition, _one_of(event.section, reader.sections))
     return condition
+
+
+def _one_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """SQL: ``column IN (values)``, a bound parameter per value.
+
+    SQLAlchemy renders a statement with an expanding ``IN`` parameter (``in_`` of
+    plain values) anew on every execution: 80 µs of each partner read, whose
+    statement is built once per kind of reader (``queries._statement``).
+    """
+    values = list(values)
+    if not values:
+        return column.in_(())
+    return column.in_([literal(value, column.type) for value in values])
 
 
 def _seen_before(reader: Reader, event: Any) -> ColumnElement[bool]:

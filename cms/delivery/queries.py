@@ -171,7 +171,7 @@ def _lineage_column(reader: Reader) -> ColumnElement[str | None]:
         + cast(article.follows_kind, String)
     )
     return (
-        select(func.aggregate_strings(row, ","))
+        select(_joined_with_commas(row))
         .where(
             or_(
                 and_(article.id == DeliveryEvent.article_id, seen_by_reader(article.follows_id)),
@@ -181,6 +181,18 @@ def _lineage_column(reader: Reader) -> ColumnElement[str | None]:
         .scalar_subquery()
         .label("lineage")
     )
+
+
+def _joined_with_commas(value: ColumnElement[str]) -> ColumnElement[str | None]:
+    """SQL: the aggregate of ``value`` joined with commas.
+
+    What ``func.aggregate_strings`` renders, with the separator written into the SQL:
+    that function binds it as a parameter that is rendered anew on every execution.
+    """
+    separator = literal_column("','")
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(value, separator)
+    return func.group_concat(value, separator)
 
 
 def _links(article_id: int, stamp: str | None) -> dict[str, Any]:
