@@ -216,10 +216,10 @@ def list_articles(
     if sort == "published":
         statement = statement.where(Article.first_published_at.is_not(None))
     counts = {facet: _facet_counts(statement, facet) for facet in dict.fromkeys(facets)}
-    # Heads in a second query for the page's articles: joined, the database
-    # would join every match to its head before cutting the page.
+    # Heads (and live versions, for the embargo) in a query each for the page's
+    # articles: joined, the database would join every match before cutting the page.
     page = keyset_page(
-        statement.options(selectinload(Article.head)),
+        statement.options(selectinload(Article.head), selectinload(Article.live)),
         order[sort],
         limit=limit,
         cursor=cursor,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from cms.articles.models import Article, Body, Revision
 from cms.core.extensions import db
 from cms.core.pagination import encode_cursor
+from cms.core.types import utcnow
 from tests import factories
 from tests.paging import walk
 
@@ -447,3 +448,29 @@ def test_a_cursor_the_list_did_not_give_out_is_422(client, reporter, cursor, con
 
     assert response.status_code == 422
     assert response.json["errors"] == {"query": {"cursor": ["Not a cursor this list gave out."]}}
+
+
+@pytest.mark.parametrize("q", [None, "harbour"])
+def test_a_page_of_the_list_costs_the_same_statements_however_long(client, reporter, editor, q):
+    def statements_for_a_page_of(count: int) -> int:
+        executed: list[str] = []
+
+        def count_statement(_conn, _cursor, statement, *_args) -> None:
+            executed.append(statement)
+
+        query = f"&q={q}" if q else ""
+        event.listen(db.engine, "before_cursor_execute", count_statement)
+        try:
+            response = client.get(f"/api/v1/articles?limit={count}{query}", headers=headers)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_statement)
+        assert len(response.json["items"]) == count
+        return len(executed)
+
+    for n in range(6):
+        story = factories.article(reporter, headline=f"Harbour story {n}", body="The harbour.")
+        if n % 2:
+            factories.published(story, editor, embargo_until=utcnow() + timedelta(hours=n))
+    headers = factories.auth(reporter)
+
+    assert statements_for_a_page_of(6) == statements_for_a_page_of(1)
