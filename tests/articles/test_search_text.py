@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cms.articles.search.syntax import ENGLISH, parse
-from cms.articles.search.text import FRAGMENT_WORDS, Matcher, fragments
+from cms.articles.search.text import FRAGMENT_WORDS, LOOKAHEAD_WORDS, Matcher, fragments
 
 
 def words(start: int, stop: int) -> list[str]:
@@ -55,3 +55,12 @@ def test_everything_but_the_marks_is_escaped():
 
     # From the first word to the last: the markup around them is text, escaped.
     assert fragment == "b&gt;&quot;Tom &amp; Jerry&quot;&lt;/b&gt; at the <mark>council</mark>"
+
+
+def test_a_match_far_down_a_long_text_is_found():
+    far = LOOKAHEAD_WORDS + 100
+    text = " ".join([*words(0, far), "council", *words(far, far + 3)])
+
+    [fragment] = fragments(text, council())
+
+    assert fragment.endswith(f"<mark>council</mark> {' '.join(words(far, far + 3))}")

@@ -23,6 +23,8 @@ from cms.articles.search.syntax import ENGLISH, Query, fold, tokens
 FRAGMENT_WORDS = 12
 #: Fragments of the text shown per hit.
 FRAGMENTS = 2
+#: Words read one by one for fragments before asking whether the rest matches at all.
+LOOKAHEAD_WORDS = 200
 
 
 class _TextOnly(HTMLParser):
@@ -137,9 +139,18 @@ def fragments(text: str, matches: Matcher, count: int = FRAGMENTS) -> list[str]:
 
     Reads the words one at a time, asking ``matches`` once per distinct word, and
     stops at the last fragment: a match near the top of a long body costs its first
-    paragraphs, and a body without one (the story matched by its headline) one pass.
+    paragraphs. Past :data:`LOOKAHEAD_WORDS` words it asks whether any word of the rest
+    matches at all, so a long body without a match (a story found by its headline)
+    costs one pass of the regular expression.
     """
     matching: dict[str, bool] = {}
+
+    def matching_word(written: str) -> bool:
+        hit = matching.get(written)
+        if hit is None:
+            hit = matching[written] = matches(written)
+        return hit
+
     found: list[str] = []
     words = _WORD.finditer(text)
     # The words before the next match, and whether any came before those.
@@ -151,14 +162,16 @@ def fragments(text: str, matches: Matcher, count: int = FRAGMENTS) -> list[str]:
         skipped = skipped or len(recent) == FRAGMENT_WORDS
         recent.append(word)
 
+    read = 0
     word = next(words, None)
     while word is not None and len(found) < count:
-        written = word.group()
-        hit = matching.get(written)
-        if hit is None:
-            hit = matching[written] = matches(written)
-        if not hit:
+        if not matching_word(word.group()):
             remember(word)
+            read += 1
+            if read == LOOKAHEAD_WORDS:
+                rest = set(_WORD.findall(text, word.end()))
+                if not any(map(matching_word, rest)):
+                    break
             word = next(words, None)
             continue
         before = "… " if skipped else ""
