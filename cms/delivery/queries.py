@@ -189,7 +189,7 @@ def _joined_with_commas(value: ColumnElement[str]) -> ColumnElement[str | None]:
     What ``func.aggregate_strings`` renders, with the separator written into the SQL:
     that function binds it as a parameter that is rendered anew on every execution.
     """
-    separator = literal_column("','")
+    separator: ColumnElement[str] = literal_column("','")
     if db.session.get_bind().dialect.name == "postgresql":
         return func.string_agg(value, separator)
     return func.group_concat(value, separator)
