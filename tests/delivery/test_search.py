@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from cms.articles import operations as article_ops
 from cms.articles.models import VersionKind
+from cms.articles.search import query as search_query
 from cms.articles.search.index import reindex
 from cms.articles.search.models import HEAD, SearchDocument
+from cms.articles.search.syntax import parse
 from cms.core.extensions import db
 from cms.core.types import utcnow
 from tests import factories
@@ -249,3 +251,52 @@ def test_best_matches_the_reader_cannot_see_do_not_hide_the_rest(client, reporte
             break
 
     assert sorted(seen) == sorted(wanted)
+
+
+def test_headline_matches_rank_first_then_the_newest_of_the_rest(
+    client, reporter, editor, dialect
+):
+    older = factories.published(story(reporter, "Weekly report", "A harbour crane."), editor)
+    headline = factories.published(story(reporter, "Harbour reopens", "Boats."), editor)
+    newer = factories.published(story(reporter, "Monthly", "The harbour, the harbour."), editor)
+    _, key = factories.partner()
+
+    ids = found(client, key, "harbour")
+
+    assert ids[0] == headline.id
+    assert set(ids[1:]) == {older.id, newer.id}
+    if dialect == "postgresql":  # SQLite ranks the rest by bm25
+        assert ids[1:] == [newer.id, older.id]
+
+
+@pytest.mark.parametrize(
+    "q", ["harbour", "harbour crane", "harbour OR crane", '"harbour crane"', "harb", "crane -boat"]
+)
+def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q):
+    """Asked for the best few at a time (as partner search asks), a search gives the matches
+    in the order it ranks all of them — on PostgreSQL found in two steps, headlines first."""
+    headlines = ["Harbour crane falls", "Crane at the harbour", "Harbour news", "Weather"]
+    bodies = ["A harbour crane.", "The crane.", "Boat in the harbour.", "Harbour, harbour."]
+    for n in range(12):
+        factories.published(
+            story(reporter, headlines[n % 4], f"{bodies[(n // 4 + n) % 4]} Item {n}."), editor
+        )
+    query = parse(q)
+
+    def ranked(best: int | None = None, after: tuple[float, int] | None = None) -> list[tuple]:
+        matched = search_query.hits(query, heads=False, best=best, after=after)
+        assert matched is not None
+        rows = db.session.execute(
+            select(matched.c.article_id, matched.c.version, matched.c.rank).order_by(
+                matched.c.rank.desc(), matched.c.article_id.desc()
+            )
+        ).all()
+        return [tuple(row) for row in rows]
+
+    everything = ranked()
+    paged: list[tuple] = []
+    while page := ranked(best=3, after=(paged[-1][2], paged[-1][0]) if paged else None):
+        paged.extend(page)
+
+    assert len(everything) > 3
+    assert paged == everything

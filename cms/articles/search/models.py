@@ -43,6 +43,17 @@ class SearchDocument(Model):
             for kind, test in (("heads", "= 0"), ("versions", "> 0"))
             for config in CONFIGS
         ),
+        # The versions' headline matches, which a partner's search ranks first and
+        # finds on their own (cms.articles.search.query._postgresql_best; migration 0016).
+        *(
+            Index(
+                f"ix_search_documents_tsv_title_versions_{config}",
+                "tsv_title",
+                postgresql_using="gin",
+                postgresql_where=text(f"version > 0 AND config = '{config}'"),
+            )
+            for config in CONFIGS
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,28 +12,38 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
     Float,
+    FromClause,
     Integer,
     Select,
     String,
-    Subquery,
     and_,
+    case,
     cast,
+    column,
+    false,
     func,
     literal,
+    null,
     select,
     text,
     tuple_,
     union_all,
+    values,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from cms.articles.search.models import HEAD, SearchDocument
 from cms.articles.search.syntax import CONFIGS, SIMPLE, Query, to_fts5, to_tsquery
 from cms.articles.search.text import Matcher, fragments, highlight
+from cms.core.database import CUSTOM_PLAN
 from cms.core.extensions import db
 
+#: On PostgreSQL, up to this many best matches are found in two steps (headline matches
+#: first, then the rest): see :func:`_postgresql_best`.
+TWO_STEP_BEST = 1000
 #: FTS5 ``bm25`` weights of the columns headline, summary, body.
 FTS5_WEIGHTS = "10.0, 4.0, 1.0"
 #: FTS5 tables, one per configuration (created by migration 0007). The ``simple``
@@ -55,7 +65,7 @@ def hits(
     within: Select | None = None,
     best: int | None = None,
     after: tuple[float, int] | None = None,
-) -> Subquery | None:
+) -> FromClause | None:
     """Return a subquery ``(doc_id, article_id, version, rank)``: what ``query`` matches.
 
     ``heads``: the documents of story heads (editors), else of public versions
@@ -68,6 +78,8 @@ def hits(
     """
     matched: Select | CompoundSelect | None
     if db.session.get_bind().dialect.name == "postgresql":
+        if best is not None and best <= TWO_STEP_BEST and not query.excluded:
+            return _postgresql_best(query, heads, within, best, after)
         matched = _postgresql_hits(query, heads, within)
     else:
         matched = _sqlite_hits(query, heads, within)
@@ -75,6 +87,13 @@ def hits(
         return None
     if best is None and after is None:
         return matched.subquery("hits")
+    return _first(matched, best, after).subquery("hits")
+
+
+def _first(
+    matched: Select | CompoundSelect, best: int | None, after: tuple[float, int] | None
+) -> Select:
+    """Return a ``select()`` of the ``best`` first of ``matched`` after ``after``, in order."""
     ranked = matched.subquery("ranked")
     statement = select(ranked).order_by(ranked.c.rank.desc(), ranked.c.article_id.desc())
     if after is not None:
@@ -82,44 +101,138 @@ def hits(
             tuple_(ranked.c.rank, ranked.c.article_id)
             < tuple_(literal(after[0], Float), literal(after[1], Integer))
         )
-    return statement.limit(best).subquery("hits")
+    return statement.limit(best)
+
+
+def _tsqueries(query: Query) -> list[tuple[str, Any]]:
+    """Return ``(configuration, to_tsquery(...))`` for each configuration the query looks in."""
+    found = []
+    for config in CONFIGS:
+        compiled = to_tsquery(query, config)
+        if compiled is not None:
+            tsquery = func.to_tsquery(cast(literal(config), REGCONFIG), func.unaccent(compiled))
+            found.append((config, tsquery))
+    return found
+
+
+def _documents(heads: bool, within: Select | None, config: str) -> ColumnElement[bool]:
+    """SQL: a document of the given kind and configuration, of a story in ``within``."""
+    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
+    if within is not None:
+        kind = and_(kind, SearchDocument.article_id.in_(within))
+    return and_(kind, SearchDocument.config == config)
+
+
+def _rank(tsquery: Any) -> ColumnElement[float]:
+    """SQL: the rank of a match. ``ts_rank`` on the title vector when headline and summary
+    match the whole query; 0, after them all, for every other match."""
+    return case(
+        (_in_title(tsquery), cast(func.ts_rank(SearchDocument.tsv_title, tsquery), Float)),
+        else_=literal(0.0, Float),
+    )
+
+
+def _in_title(tsquery: Any) -> ColumnElement[bool]:
+    return func.coalesce(SearchDocument.tsv_title.bool_op("@@")(tsquery), False)
 
 
 def _postgresql_hits(
     query: Query, heads: bool, within: Select | None
 ) -> Select | CompoundSelect | None:
-    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
-    if within is not None:
-        kind = and_(kind, SearchDocument.article_id.in_(within))
     # One SELECT per configuration, UNION ALL: each is answered by the GIN index of
     # its kind, where an OR of the two had PostgreSQL test every document's tsv.
     # OFFSET 0 keeps each from being merged into the outer query: its matches'
     # ranks are computed once and only narrow (id, rank) rows travel on.
-    parts = []
-    for config in CONFIGS:
-        compiled = to_tsquery(query, config)
-        if compiled is None:
-            continue
-        tsquery = func.to_tsquery(cast(literal(config), REGCONFIG), func.unaccent(compiled))
-        parts.append(
+    parts = [
+        select(
+            SearchDocument.id.label("doc_id"),
+            SearchDocument.article_id,
+            SearchDocument.version,
+            # The small title vector: the whole tsv of every match of a common
+            # word is too much to read (docs/search.md, "Ranking and highlights").
+            _rank(tsquery).label("rank"),
+        )
+        .where(_documents(heads, within, config), SearchDocument.tsv.bool_op("@@")(tsquery))
+        .offset(0)
+        for config, tsquery in _tsqueries(query)
+    ]
+    return _all(parts) if parts else None
+
+
+def _all(parts: list[Select]) -> Select | CompoundSelect:
+    """Return the ``parts``' rows together (``UNION ALL``; the one part itself)."""
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def _postgresql_best(
+    query: Query,
+    heads: bool,
+    within: Select | None,
+    best: int,
+    after: tuple[float, int] | None,
+) -> FromClause | None:
+    """Return the ``best`` first matches after ``after`` (as :func:`hits`), found in two steps.
+
+    First the documents whose headline and summary match the whole query, from the GIN
+    index on ``tsv_title``, ranked; only if too few, the other matches (rank 0, newest
+    story first). A common word is then ranked among its headline matches, not among
+    every document that has it. The query must exclude no word: a headline without the
+    excluded word may have it in the body. The rows come back as ``VALUES``.
+    """
+    searched = _tsqueries(query)
+    if not searched:
+        return None
+    columns = (
+        SearchDocument.id.label("doc_id"),
+        SearchDocument.article_id,
+        SearchDocument.version,
+    )
+    in_title = _all(
+        [
             select(
-                SearchDocument.id.label("doc_id"),
-                SearchDocument.article_id,
-                SearchDocument.version,
-                # The small title vector: the whole tsv of every match of a common
-                # word is too much to read (docs/search.md, "Ranking and highlights").
+                *columns,
                 cast(func.ts_rank(SearchDocument.tsv_title, tsquery), Float).label("rank"),
             )
-            .where(
-                kind,
-                SearchDocument.config == config,
-                SearchDocument.tsv.bool_op("@@")(tsquery),
-            )
+            # Bare, not in _in_title's COALESCE: so its GIN index answers it.
+            .where(_documents(heads, within, config), SearchDocument.tsv_title.op("@@")(tsquery))
             .offset(0)
+            for config, tsquery in searched
+        ]
+    )
+    rows = _run(_first(in_title, best, after))
+    if len(rows) < best:
+        elsewhere = _all(
+            [
+                select(*columns, literal(0.0, Float).label("rank"))
+                .where(
+                    _documents(heads, within, config),
+                    SearchDocument.tsv.bool_op("@@")(tsquery),
+                    ~_in_title(tsquery),
+                )
+                .offset(0)
+                for config, tsquery in searched
+            ]
         )
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+        rows += _run(_first(elsewhere, best - len(rows), after))
+    names = (
+        column("doc_id", Integer),
+        column("article_id", Integer),
+        column("version", Integer),
+        column("rank", Float),
+    )
+    if not rows:
+        return (
+            select(*(cast(null(), name.type).label(name.name) for name in names))
+            .where(false())
+            .subquery("hits")
+        )
+    return values(*names, name="hits").data(rows)
+
+
+def _run(statement: Select) -> list[tuple[int, int, int, float]]:
+    """Execute a step of :func:`_postgresql_best`, planned for its words."""
+    found = db.session.execute(statement.execution_options(**{CUSTOM_PLAN: True}))
+    return [(row.doc_id, row.article_id, row.version, row.rank) for row in found]
 
 
 def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> str:
