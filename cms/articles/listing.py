@@ -14,12 +14,15 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
+    FromClause,
     Integer,
     Select,
     case,
     exists,
     false,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import selectinload
@@ -169,6 +172,26 @@ def _facet_counts(statement: Select, facet: str) -> list[dict[str, Any]]:
     ]
 
 
+#: The keyset of the editors' list by relevance: rank, then story id, both descending.
+RELEVANCE_KEYS = (SortKey(literal_column("rank", Float)), SortKey(Article.id.expression))
+
+
+def _relevance_position(cursor: str) -> tuple[float, int]:
+    """Return the ``(rank, story id)`` a relevance cursor of the list stands after.
+
+    Raises :class:`ValidationFailed` for anything this list did not give out.
+    """
+    rank, article_id = decode_keys("articles:relevance", cursor, RELEVANCE_KEYS)
+    return rank, article_id
+
+
+def _searched(statement: Select, matched: FromClause) -> Select:
+    """Return ``statement`` kept to the stories ``matched`` found, planned for its words."""
+    return statement.join(matched, matched.c.article_id == Article.id).execution_options(
+        **{CUSTOM_PLAN: True}
+    )
+
+
 def list_articles(
     *,
     limit: int,
@@ -188,34 +211,43 @@ def list_articles(
     """
     statement = articles_query(**filters)
     query = search_syntax.parse(q) if q is not None and q.strip() else None
-    matched = None
-    if query is not None:
-        # Filters narrow the matches before they are ranked, not after.
-        within = (
-            statement.with_only_columns(Article.id) if statement.whereclause is not None else None
-        )
-        matched = search_query.hits(query, heads=True, within=within)
-        # Nothing to look for (only operators, stop words or excluded words): no hits.
-        statement = (
-            statement.where(false())
-            if matched is None
-            else statement.join(matched, matched.c.article_id == Article.id).execution_options(
-                **{CUSTOM_PLAN: True}
-            )
-        )
-    sort = sort or ("relevance" if matched is not None else "updated")
-    if sort == "relevance" and matched is None:
-        sort = "updated"
+    sort = sort or ("relevance" if query is not None else "updated")
     by_id = SortKey(Article.id.expression)
     order = {
         "updated": [SortKey(Article.updated_at.expression), by_id],
         "published": [SortKey(Article.first_published_at.expression), by_id],
     }
-    if matched is not None:
-        order["relevance"] = [SortKey(matched.c.rank), by_id]
+    counted = statement
+    if query is not None:
+        # Filters narrow the matches before they are ranked, not after.
+        within = (
+            statement.with_only_columns(Article.id) if statement.whereclause is not None else None
+        )
+        by_relevance = sort == "relevance"
+        # By relevance only the page's matches are looked for: the best after the cursor.
+        matched = search_query.hits(
+            query,
+            heads=True,
+            within=within,
+            best=limit + 1 if by_relevance else None,
+            after=_relevance_position(cursor) if by_relevance and cursor else None,
+        )
+        if matched is None:
+            # Nothing to look for (only operators, stop words or excluded words): no hits.
+            statement = counted = statement.where(false())
+        else:
+            statement = _searched(statement, matched)
+            order["relevance"] = [SortKey(matched.c.rank), by_id]
+            if facets:
+                # The facets count every match, not only the page's.
+                everything = search_query.hits(query, heads=True, within=within)
+                counted = _searched(counted, everything) if everything is not None else statement
+    if sort not in order:
+        sort = "updated"
     if sort == "published":
         statement = statement.where(Article.first_published_at.is_not(None))
-    counts = {facet: _facet_counts(statement, facet) for facet in dict.fromkeys(facets)}
+        counted = counted.where(Article.first_published_at.is_not(None))
+    counts = {facet: _facet_counts(counted, facet) for facet in dict.fromkeys(facets)}
     # Heads (and live versions, for the embargo) in a query each for the page's
     # articles: joined, the database would join every match before cutting the page.
     page = keyset_page(

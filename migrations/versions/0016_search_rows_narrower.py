@@ -1,5 +1,5 @@
 """Search on PostgreSQL: rows of about 480 bytes, not 660 (headline and deck out of line);
-the versions' title vectors indexed.
+the title vectors indexed.
 
 A search for a common word visits every matching row to rank it, so the width of
 a row is what it costs: at 100,000 stories the table was 131 MB, past PostgreSQL's
@@ -12,11 +12,11 @@ same (180 and 182 per second, against 188 and 153: noise). Only rows written fro
 now on take the new layout; ``flask --app wsgi cms reindex`` (or ``VACUUM FULL
 search_documents``) rewrites the rest.
 
-A partner's search ranks the versions whose headline and summary match the whole
-query first, and finds them with a GIN index on ``tsv_title`` per configuration (a
-common word is then ranked among its headline matches, not among every version that
-has it): ``ix_search_documents_tsv_title_versions_{english,simple}``. SQLite gets
-the indexes as plain ones, as for ``tsv`` (its FTS5 tables rank with ``bm25``).
+A search ranks the documents whose headline and summary match the whole query
+first, and finds them with a GIN index on ``tsv_title`` per kind of document and
+configuration, as for ``tsv`` (a common word is then ranked among its headline
+matches, not among every document that has it). SQLite gets the indexes as plain
+ones, as for ``tsv`` (its FTS5 tables rank with ``bm25``).
 
 Revision ID: d0a4c6e10016
 Revises: c9e3f5a00015
@@ -33,9 +33,10 @@ branch_labels = None
 depends_on = None
 
 
-#: The GIN index on the versions' title vectors, per configuration.
+#: A GIN index on the title vectors per kind of document and configuration.
 TITLE_INDEXES = {
-    f'ix_search_documents_tsv_title_versions_{config}': f"version > 0 AND config = '{config}'"
+    f'ix_search_documents_tsv_title_{kind}_{config}': f"version {test} AND config = '{config}'"
+    for kind, test in (('heads', '= 0'), ('versions', '> 0'))
     for config in ('english', 'simple')
 }
 

@@ -269,12 +269,14 @@ def test_headline_matches_rank_first_then_the_newest_of_the_rest(
         assert ids[1:] == [newer.id, older.id]
 
 
+@pytest.mark.parametrize("heads", [False, True], ids=["versions", "heads"])
 @pytest.mark.parametrize(
     "q", ["harbour", "harbour crane", "harbour OR crane", '"harbour crane"', "harb", "crane -boat"]
 )
-def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q):
-    """Asked for the best few at a time (as partner search asks), a search gives the matches
-    in the order it ranks all of them — on PostgreSQL found in two steps, headlines first."""
+def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q, heads):
+    """Asked for the best few at a time (as a page by relevance asks), a search gives the
+    matches in the order it ranks all of them — on PostgreSQL found in two steps, headlines
+    first."""
     headlines = ["Harbour crane falls", "Crane at the harbour", "Harbour news", "Weather"]
     bodies = ["A harbour crane.", "The crane.", "Boat in the harbour.", "Harbour, harbour."]
     for n in range(12):
@@ -284,7 +286,7 @@ def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q):
     query = parse(q)
 
     def ranked(best: int | None = None, after: tuple[float, int] | None = None) -> list[tuple]:
-        matched = search_query.hits(query, heads=False, best=best, after=after)
+        matched = search_query.hits(query, heads=heads, best=best, after=after)
         assert matched is not None
         rows = db.session.execute(
             select(matched.c.article_id, matched.c.version, matched.c.rank).order_by(

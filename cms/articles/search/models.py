@@ -43,15 +43,16 @@ class SearchDocument(Model):
             for kind, test in (("heads", "= 0"), ("versions", "> 0"))
             for config in CONFIGS
         ),
-        # The versions' headline matches, which a partner's search ranks first and
-        # finds on their own (cms.articles.search.query._postgresql_best; migration 0016).
+        # The headline matches, which a search ranks first and finds on their own
+        # (cms.articles.search.query._postgresql_best; migration 0016).
         *(
             Index(
-                f"ix_search_documents_tsv_title_versions_{config}",
+                f"ix_search_documents_tsv_title_{kind}_{config}",
                 "tsv_title",
                 postgresql_using="gin",
-                postgresql_where=text(f"version > 0 AND config = '{config}'"),
+                postgresql_where=text(f"version {test} AND config = '{config}'"),
             )
+            for kind, test in (("heads", "= 0"), ("versions", "> 0"))
             for config in CONFIGS
         ),
     )
