@@ -1,8 +1,9 @@
 """Matching and ranking documents on each database, and the snippets of the hits.
 
 PostgreSQL: the document's ``tsv`` against ``to_tsquery`` of the compiled query,
-per configuration (so the GIN index answers each), ranked by ``ts_rank``
-(headline weight A, summary B, body C). SQLite: the FTS5 tables, ranked by
+per configuration (so the GIN index answers each); the documents whose headline and
+summary match the whole query first, ranked by ``ts_rank`` on those two (weights A
+and B), then the other matches, newest story first. SQLite: the FTS5 tables, ranked by
 ``bm25`` with the same order of weights. Both take the query compiled from one
 parse (:mod:`cms.articles.search.syntax`), so they read it the same way.
 """
