@@ -195,7 +195,9 @@ def _postgresql_best(
                 cast(func.ts_rank(SearchDocument.tsv_title, tsquery), Float).label("rank"),
             )
             # Bare, not in _in_title's COALESCE: so its GIN index answers it.
-            .where(_documents(heads, within, config), SearchDocument.tsv_title.op("@@")(tsquery))
+            .where(
+                _documents(heads, within, config), SearchDocument.tsv_title.bool_op("@@")(tsquery)
+            )
             .offset(0)
             for config, tsquery in searched
         ]
