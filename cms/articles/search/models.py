@@ -30,28 +30,18 @@ class SearchDocument(Model):
     __table_args__ = (
         UniqueConstraint("article_id", "version"),
         Index("ix_search_documents_version_language", "version", "language"),
-        # One GIN index per kind of document and configuration, so that each part of a
-        # search is answered by its own index, never by testing each row's tsv and
-        # never by visiting rows of another kind (migration 0015).
+        # One GIN index per vector, kind of document and configuration, so that each part
+        # of a search is answered by its own index, never by testing each row's vector and
+        # never by visiting rows of another kind (migration 0015: tsv; 0016: tsv_title,
+        # the headline matches a page by relevance ranks first).
         *(
             Index(
-                f"ix_search_documents_tsv_{kind}_{config}",
-                "tsv",
+                f"ix_search_documents_{column}_{kind}_{config}",
+                column,
                 postgresql_using="gin",
                 postgresql_where=text(f"version {test} AND config = '{config}'"),
             )
-            for kind, test in (("heads", "= 0"), ("versions", "> 0"))
-            for config in CONFIGS
-        ),
-        # The headline matches, which a search ranks first and finds on their own
-        # (cms.articles.search.query._postgresql_best; migration 0016).
-        *(
-            Index(
-                f"ix_search_documents_tsv_title_{kind}_{config}",
-                "tsv_title",
-                postgresql_using="gin",
-                postgresql_where=text(f"version {test} AND config = '{config}'"),
-            )
+            for column in ("tsv", "tsv_title")
             for kind, test in (("heads", "= 0"), ("versions", "> 0"))
             for config in CONFIGS
         ),
