@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     FromClause,
     Integer,
     Select,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    literal_column,
     select,
 )
 from sqlalchemy.orm import selectinload
@@ -172,19 +170,6 @@ def _facet_counts(statement: Select, facet: str) -> list[dict[str, Any]]:
     ]
 
 
-#: The keyset of the editors' list by relevance: rank, then story id, both descending.
-RELEVANCE_KEYS = (SortKey(literal_column("rank", Float)), SortKey(Article.id.expression))
-
-
-def _relevance_position(cursor: str) -> tuple[float, int]:
-    """Return the ``(rank, story id)`` a relevance cursor of the list stands after.
-
-    Raises :class:`ValidationFailed` for anything this list did not give out.
-    """
-    rank, article_id = decode_keys("articles:relevance", cursor, RELEVANCE_KEYS)
-    return rank, article_id
-
-
 def _searched(statement: Select, matched: FromClause) -> Select:
     """Return ``statement`` kept to the stories ``matched`` found, planned for its words."""
     return statement.join(matched, matched.c.article_id == Article.id).execution_options(
@@ -230,7 +215,11 @@ def list_articles(
             heads=True,
             within=within,
             best=limit + 1 if by_relevance else None,
-            after=_relevance_position(cursor) if by_relevance and cursor else None,
+            after=(
+                search_query.rank_position("articles:relevance", cursor)
+                if by_relevance and cursor
+                else None
+            ),
         )
         if matched is None:
             # Nothing to look for (only operators, stop words or excluded words): no hits.
@@ -238,10 +227,12 @@ def list_articles(
         else:
             statement = _searched(statement, matched)
             order["relevance"] = [SortKey(matched.c.rank), by_id]
-            if facets:
-                # The facets count every match, not only the page's.
+            if facets and by_relevance:
+                # The facets count every match, not only the page's best.
                 everything = search_query.hits(query, heads=True, within=within)
                 counted = _searched(counted, everything) if everything is not None else statement
+            elif facets:
+                counted = statement
     if sort not in order:
         sort = "updated"
     if sort == "published":

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Row,
     Select,
     String,
@@ -38,7 +37,6 @@ from cms.core.cache import app_cache
 from cms.core.database import CUSTOM_PLAN
 from cms.core.errors import Gone, NotFound, ValidationFailed
 from cms.core.extensions import db
-from cms.core.pagination import SortKey
 from cms.delivery import feeds
 from cms.delivery.access import Reader, _current, _in_feed, visible
 from cms.outbox.models import DeliveryEvent, EventKind
@@ -468,7 +466,7 @@ def search_articles(
     :class:`ValidationFailed` for a cursor this search did not give out.
     """
     query = search_syntax.parse(q)
-    after = _search_position(cursor) if cursor is not None else None
+    after = search_query.rank_position("partner-search", cursor) if cursor is not None else None
     wanted = limit + 1
     best: int | None = wanted * SEARCH_CANDIDATES
     while True:
@@ -514,19 +512,6 @@ def search_articles(
             "partner-search", (page[-1].rank, page[-1].article_id)
         )
     return hits, next_cursor
-
-
-#: The keyset of a partner's search: rank, then story id, both descending.
-SEARCH_KEYS = (SortKey(literal_column("rank", Float)), SortKey(Article.id.expression))
-
-
-def _search_position(cursor: str) -> tuple[float, int]:
-    """Return the ``(rank, story id)`` a partner-search cursor stands after.
-
-    Raises :class:`ValidationFailed` for anything this search did not give out.
-    """
-    rank, article_id = pagination.decode_keys("partner-search", cursor, SEARCH_KEYS)
-    return rank, article_id
 
 
 def encode_cursor(kind: str, event_id: int) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     null,
     select,
     text,
@@ -41,7 +42,10 @@ from cms.articles.search.syntax import CONFIGS, SIMPLE, Query, to_fts5, to_tsque
 from cms.articles.search.text import Matcher, fragments, highlight
 from cms.core.database import CUSTOM_PLAN
 from cms.core.extensions import db
+from cms.core.pagination import SortKey, decode_keys
 
+#: The keyset of a page by relevance: rank, then story id, both descending.
+RANK_KEYS = (SortKey(literal_column("rank", Float)), SortKey(SearchDocument.article_id.expression))
 #: On PostgreSQL, up to this many best matches are found in two steps (headline matches
 #: first, then the rest): see :func:`_postgresql_best`.
 TWO_STEP_BEST = 1000
@@ -89,6 +93,15 @@ def hits(
     if best is None and after is None:
         return matched.subquery("hits")
     return _first(matched, best, after).subquery("hits")
+
+
+def rank_position(list_name: str, cursor: str) -> tuple[float, int]:
+    """Return the ``(rank, story id)`` a relevance cursor of list ``list_name`` stands after.
+
+    Raises :class:`ValidationFailed` for anything that list did not give out.
+    """
+    rank, article_id = decode_keys(list_name, cursor, RANK_KEYS)
+    return rank, article_id
 
 
 def _first(
