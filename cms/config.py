@@ -119,11 +119,15 @@ def from_environment(instance_path: str) -> dict:
         raise ValueError("CMS_DB_CONNECT_TIMEOUT must be at least 1 second")
     if statement_timeout < 0:
         raise ValueError("CMS_DB_STATEMENT_TIMEOUT must not be negative")
+    health_probe = _float("CMS_HEALTH_PROBE_SECONDS", 1.0)
+    if health_probe < 0:
+        raise ValueError("CMS_HEALTH_PROBE_SECONDS must not be negative")
     return {
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
             url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
         ),
+        "CMS_HEALTH_PROBE_SECONDS": health_probe,
         "MAX_CONTENT_LENGTH": _int("CMS_MAX_BODY_BYTES", 2 * 1024 * 1024),
         "CMS_PUBLIC_URL": public_url(os.environ.get("CMS_PUBLIC_URL", "")),
         "CMS_TIMEZONE": timezone,

@@ -36,6 +36,7 @@ def test_the_public_url_is_read_without_its_trailing_slash(monkeypatch, tmp_path
         ("CMS_PUBLIC_URL", "https://cms.example.com/#top"),
         ("CMS_DB_CONNECT_TIMEOUT", "0"),
         ("CMS_DB_STATEMENT_TIMEOUT", "-1"),
+        ("CMS_HEALTH_PROBE_SECONDS", "-1"),
         ("CMS_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
         ("CMS_LOGIN_LIMIT_PER_ADDRESS", "10 per fortnight"),
         ("CMS_PROXY_HOPS", "-1"),

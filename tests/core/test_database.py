@@ -70,7 +70,12 @@ def app_on() -> Iterator[Callable[..., Flask]]:
 
     def make(url: str, *, statement_timeout: float = 20, **options) -> Flask:
         engine = engine_options(url, connect_timeout=2, statement_timeout=statement_timeout)
-        made.append(make_test_app(url, SQLALCHEMY_ENGINE_OPTIONS={**engine, **options}))
+        # Every /healthz here must reach the database: no probe is reused.
+        made.append(
+            make_test_app(
+                url, SQLALCHEMY_ENGINE_OPTIONS={**engine, **options}, CMS_HEALTH_PROBE_SECONDS=0
+            )
+        )
         return made[-1]
 
     yield make

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 
+from cms.core.extensions import db
 from cms.core.http import strong_match, weak_match
 from tests import factories
 from tests.conftest import make_test_app
+from tests.databases import recorded_statements
 
 
 def test_every_response_carries_a_request_id_that_is_logged(client):
@@ -42,6 +47,45 @@ def test_healthz_reports_the_database(client, dialect):
 
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": dialect}
+
+
+@contextmanager
+def probes_of(url: str, interval: float) -> Iterator[tuple[FlaskClient, list[str]]]:
+    """A client of a new app on ``url`` probing every ``interval`` s; the statements it runs."""
+    app = make_test_app(url, CMS_HEALTH_PROBE_SECONDS=interval)
+    with app.app_context():
+        engine = db.engine
+    try:
+        with recorded_statements(engine) as statements:
+            yield app.test_client(), statements
+    finally:
+        engine.dispose()
+
+
+def test_healthz_probes_the_database_at_most_once_per_interval(database_url):
+    with probes_of(database_url, 3600) as (client, statements):
+        answers = [client.get("/healthz").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+    assert statements == ["SELECT 1"]
+
+
+def test_healthz_with_no_interval_probes_on_every_call(database_url):
+    with probes_of(database_url, 0) as (client, statements):
+        answers = [client.get("/healthz").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+    assert statements == ["SELECT 1"] * 3
+
+
+def test_a_failed_probe_is_reported_until_the_next_one(tmp_path):
+    unreachable = f"sqlite:///{tmp_path / 'no such folder' / 'cms.db'}"
+    with probes_of(unreachable, 3600) as (client, _statements):
+        first, second = client.get("/healthz"), client.get("/healthz")
+
+    assert first.status_code == second.status_code == 503
+    assert second.json["type"].endswith(":database-unavailable")
+    assert second.headers["Retry-After"]
 
 
 def test_openapi_document_describes_every_endpoint(client):
