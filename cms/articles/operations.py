@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cms.articles import diffs
@@ -121,23 +121,30 @@ def get_revision(article: Article, number: int) -> Revision:
     return revision
 
 
-def store_body(markdown: str) -> str:
-    """Store ``markdown`` once under its hash and return the hash.
+def store_body(markdown: str) -> Body:
+    """Store ``markdown`` once under its hash and return it as stored.
 
     Safe under concurrency: a body another writer stored first is kept. Raises
     what :func:`check_markup` raises for a new body too costly to render.
     """
     digest = body_digest(markdown)
-    if db.session.get(Body, digest) is not None:
-        return digest
+    existing = db.session.get(Body, digest)
+    if existing is not None:
+        return existing
     check_markup(markdown)
+    html = render_markdown(markdown)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(
         insert(Body)
-        .values(hash=digest, markdown=markdown, html=render_markdown(markdown))
+        .values(hash=digest, markdown=markdown, html=html)
         .on_conflict_do_nothing(index_elements=["hash"])
     )
-    return digest
+    # The row is what was just written, or an identical one (the hash is of the
+    # markdown, the html a pure function of it): the session may take it as loaded.
+    stored = Body(hash=digest, markdown=markdown, html=html)
+    make_transient_to_detached(stored)
+    db.session.add(stored)
+    return stored
 
 
 def _slug_taken(slug: str, article_id: int | None) -> bool:
@@ -176,10 +183,12 @@ def _append_revision(
     created_at: datetime,
     message: str | None = None,
     restored_from: int | None = None,
-    body_hash: str | None = None,
+    body: Body | None = None,
+    previous: Revision | None = None,
 ) -> Revision:
-    """Add revision ``number`` holding ``document`` (whose body is stored already when
-    ``body_hash`` names it) and audit it."""
+    """Add revision ``number`` holding ``document`` (whose ``body`` is given when it is
+    stored already) and audit it; ``previous`` is the head it replaces, if any."""
+    body = body or store_body(document.body)
     revision = Revision(
         article_id=article.id,
         number=number,
@@ -197,13 +206,14 @@ def _append_revision(
         section=document.section,
         keywords=list(document.keywords),
         language=document.language,
-        body_hash=body_hash or store_body(document.body),
+        body_hash=body.hash,
     )
+    set_committed_value(revision, "body", body)
     db.session.add(revision)
     db.session.flush()
     _audit_revision(revision)
     # Every revision is the head when written: search sees it in this transaction.
-    search_index.index_head(revision)
+    search_index.index_head(revision, previous)
     return revision
 
 
@@ -337,7 +347,8 @@ def _write_revision(
         _ensure_slug_free(document.slug, article.id)
     # The body first: rendering a new one is the costliest step of a write, and
     # on SQLite it then runs before the write lock is taken (cms.core.sqlite).
-    body_hash = store_body(document.body)
+    body = store_body(document.body)
+    previous = article.head
     number = article.head_number + 1
     now = utcnow()
     values = {
@@ -356,14 +367,14 @@ def _write_revision(
         created_at=now,
         message=message,
         restored_from=restored_from,
-        body_hash=body_hash,
+        body=body,
+        previous=previous,
     )
     # The swap succeeded against the row as read, so the row is now that row
     # with ``values`` and the next lock version: set them, rather than load the
     # article again with its head, body and versions.
     for name, value in {**values, "lock_version": article.lock_version + 1}.items():
         set_committed_value(article, name, value)
-    set_committed_value(revision, "body", db.session.get(Body, body_hash))
     set_committed_value(article, "head", revision)
     return article
 

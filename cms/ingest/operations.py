@@ -283,7 +283,7 @@ def ingest_copy(raw: bytes, user: User, limits: IngestLimits) -> IngestResult:
             headline=take["headline"],
             dateline=take["dateline"],
             bylines=take["bylines"],
-            body_hash=articles.store_body(take["body"]),
+            body_hash=articles.store_body(take["body"]).hash,
         )
     )
     db.session.flush()

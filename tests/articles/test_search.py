@@ -23,6 +23,7 @@ from cms.core.extensions import db
 from cms.core.types import utcnow
 from tests import factories
 from tests.conftest import make_test_app
+from tests.databases import recorded_statements
 
 PLAIN = {"deck": None, "dateline": None, "bylines": [], "keywords": [], "section": None}
 
@@ -161,6 +162,42 @@ def test_search_follows_the_head_in_the_same_transaction(client, reporter):
 
     assert found(client, reporter, q="cranes") == [article.id]
     assert found(client, reporter, q="quiet ") == []
+
+
+def test_bylines_and_keywords_follow_the_head_and_are_rewritten_only_when_changed(
+    client, reporter
+):
+    article = story(
+        reporter, "Port strike", bylines=[{"name": "Rita Reporter"}], keywords=["Ports"]
+    )
+    headers = factories.auth(reporter)
+
+    def edit(etag: str, changes: dict[str, Any]) -> tuple[str, list[str]]:
+        with recorded_statements(db.engine) as statements:
+            response = client.patch(
+                f"/api/v1/articles/{article.id}",
+                json=changes,
+                headers={**headers, "If-Match": etag},
+            )
+        assert response.status_code == 200, response.json
+        return response.headers["ETag"], statements
+
+    etag, body_edit = edit(article.etag, {"body": "Cranes idle."})
+    assert not [sql for sql in body_edit if "search_labels" in sql]
+    assert found(client, reporter, keyword="ports", byline="rita reporter") == [article.id]
+
+    etag, keyword_edit = edit(etag, {"keywords": ["Harbours"]})
+    assert [sql for sql in keyword_edit if "search_labels" in sql]
+    assert found(client, reporter, keyword="ports") == []
+    assert found(client, reporter, keyword="harbours", byline="rita reporter") == [article.id]
+
+    restored = client.post(
+        f"/api/v1/articles/{article.id}/revisions/1/restore",
+        headers={**headers, "If-Match": etag},
+    )
+    assert restored.status_code == 200, restored.json
+    assert found(client, reporter, keyword="ports") == [article.id]
+    assert found(client, reporter, keyword="harbours") == []
 
 
 def test_search_covers_deck_bylines_dateline_and_keywords(client, reporter):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cms.articles.models import Article, Body, Revision
 from cms.core.extensions import db
 from cms.core.pagination import encode_cursor
 from cms.core.types import utcnow
 from tests import factories
+from tests.databases import recorded_statements
 from tests.paging import walk
 
 
@@ -124,6 +125,23 @@ def test_patch_makes_a_new_revision_and_etag(client, reporter, editor):
     assert revision.author_id == editor.id
     assert revision.message == "New top"
     assert revision.summary == "headline"
+
+
+def test_an_edit_reads_back_nothing_it_wrote(client, reporter):
+    article = factories.article(reporter)
+    headers = {**factories.auth(reporter), "If-Match": article.etag}
+
+    with recorded_statements(db.engine) as statements:
+        response = client.patch(
+            f"/api/v1/articles/{article.id}", json={"body": "A new body."}, headers=headers
+        )
+
+    assert response.status_code == 200
+    assert response.json["body_html"] == "<p>A new body.</p>\n"
+    written = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO bodies"))
+    # Only the lookup of whether the body is stored already reads bodies.
+    assert [sql for sql in statements if "FROM bodies" in sql] == [statements[written - 1]]
+    assert not [sql for sql in statements if "search_labels" in sql]  # labels unchanged
 
 
 def test_patch_that_changes_nothing_stores_nothing(client, reporter):
@@ -453,17 +471,9 @@ def test_a_cursor_the_list_did_not_give_out_is_422(client, reporter, cursor, con
 @pytest.mark.parametrize("q", [None, "harbour"])
 def test_a_page_of_the_list_costs_the_same_statements_however_long(client, reporter, editor, q):
     def statements_for_a_page_of(count: int) -> int:
-        executed: list[str] = []
-
-        def count_statement(_conn, _cursor, statement, *_args) -> None:
-            executed.append(statement)
-
         query = f"&q={q}" if q else ""
-        event.listen(db.engine, "before_cursor_execute", count_statement)
-        try:
+        with recorded_statements(db.engine) as executed:
             response = client.get(f"/api/v1/articles?limit={count}{query}", headers=headers)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count_statement)
         assert len(response.json["items"]) == count
         return len(executed)
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy.orm import joinedload
 
-from cms.articles.models import Article, Body, Revision, Version
+from cms.articles.models import Article, Revision, Version
 from cms.articles.search.models import HEAD, LABEL_MAX, SearchDocument, SearchLabel
 from cms.articles.search.syntax import config_for
 from cms.articles.search.text import fold, html_text, summary_text
@@ -40,7 +41,8 @@ def _texts(revision: Revision, body_html: str) -> dict[str, object]:
 
 
 def _body_html(revision: Revision) -> str:
-    return db.session.scalar(select(Body.html).where(Body.hash == revision.body_hash)) or ""
+    # Loaded with the revision, or set when it was written (never a statement of its own).
+    return revision.body.html
 
 
 def _write(article_id: int, version: int, values: dict) -> None:
@@ -61,13 +63,20 @@ def _labels(revision: Revision) -> set[tuple[str, str]]:
     return {(kind, value) for kind, value in names | words if value}
 
 
-def index_head(revision: Revision) -> None:
-    """Make ``revision`` the searchable head of its story (document and labels)."""
+def index_head(revision: Revision, previous: Revision | None = None) -> None:
+    """Make ``revision`` the searchable head of its story (document and labels).
+
+    ``previous`` is the head it replaces, if any: its labels are the ones stored, so they
+    are rewritten only if they differ.
+    """
     _write(revision.article_id, HEAD, _texts(revision, _body_html(revision)))
+    labels = _labels(revision)
+    if previous is not None and _labels(previous) == labels:
+        return
     db.session.execute(delete(SearchLabel).where(SearchLabel.article_id == revision.article_id))
     db.session.add_all(
         SearchLabel(article_id=revision.article_id, kind=kind, value=value)
-        for kind, value in sorted(_labels(revision))
+        for kind, value in sorted(labels)
     )
     db.session.flush()
 
@@ -126,7 +135,9 @@ def _revisions(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Revision]:
     return {
         (revision.article_id, revision.number): revision
         for revision in db.session.scalars(
-            select(Revision).where(tuple_(Revision.article_id, Revision.number).in_(pairs))
+            select(Revision)
+            .where(tuple_(Revision.article_id, Revision.number).in_(pairs))
+            .options(joinedload(Revision.body))
         )
     }
 
