@@ -24,18 +24,15 @@ from sqlalchemy import (
     case,
     cast,
     column,
-    false,
     func,
     literal,
     literal_column,
-    null,
     select,
     text,
     tuple_,
     union_all,
-    values,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 
 from cms.articles.search.models import HEAD, SearchDocument
 from cms.articles.search.syntax import CONFIGS, SIMPLE, Query, to_fts5, to_tsquery
@@ -191,7 +188,10 @@ def _postgresql_best(
     index on ``tsv_title``, ranked; only if too few, the other matches (rank 0, newest
     story first). A common word is then ranked among its headline matches, not among
     every document that has it. The query must exclude no word: a headline without the
-    excluded word may have it in the body. The rows come back as ``VALUES``.
+    excluded word may have it in the body. The rows come back as ``unnest`` of one array
+    per column: the SQL of a statement around them is then the same for every search (its
+    compiled form cached), where a ``VALUES`` list was compiled anew each time (~8 ms for
+    a page's 84 candidates).
     """
     searched = _tsqueries(query)
     if not searched:
@@ -236,13 +236,10 @@ def _postgresql_best(
         column("version", Integer),
         column("rank", Float),
     )
-    if not rows:
-        return (
-            select(*(cast(null(), name.type).label(name.name) for name in names))
-            .where(false())
-            .subquery("hits")
-        )
-    return values(*names, name="hits").data(rows)
+    arrays = [
+        literal([row[index] for row in rows], ARRAY(name.type)) for index, name in enumerate(names)
+    ]
+    return func.unnest(*arrays).table_valued(*names).render_derived("hits")
 
 
 def _run(statement: Select) -> list[tuple[int, int, int, float]]:
