@@ -129,7 +129,7 @@ def bench(label: str, url: str) -> dict[str, float]:
 
     print(f"\n== partner content API on {label} (gunicorn, 2 workers, {CONNECTIONS} clients)")
     print(base.line("bare Flask GET (baseline)"))
-    print(floor.line("GET /healthz (the app's floor: one query)", base))
+    print(floor.line("GET /healthz (the app's floor)", base))
     print(reads.line("GET /content/v1/articles/{id} (200)", base))
     print(not_modified.line("GET /content/v1/articles/{id} (304)", base))
     print(feed.line(f"GET /content/v1/feeds/atom ({FEED_ITEMS} items)", base))
