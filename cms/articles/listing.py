@@ -214,6 +214,7 @@ def list_articles(
             query,
             heads=True,
             within=within,
+            section=filters.get("section"),
             best=limit + 1 if by_relevance else None,
             after=(
                 search_query.rank_position("articles:relevance", cursor)
@@ -229,7 +230,9 @@ def list_articles(
             order["relevance"] = [SortKey(matched.c.rank), by_id]
             if facets and by_relevance:
                 # The facets count every match, not only the page's best.
-                everything = search_query.hits(query, heads=True, within=within)
+                everything = search_query.hits(
+                    query, heads=True, within=within, section=filters.get("section")
+                )
                 counted = _searched(counted, everything) if everything is not None else statement
             elif facets:
                 counted = statement

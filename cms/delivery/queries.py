@@ -470,7 +470,7 @@ def search_articles(
     wanted = limit + 1
     best: int | None = wanted * SEARCH_CANDIDATES
     while True:
-        matched = search_query.hits(query, heads=False, best=best, after=after)
+        matched = search_query.hits(query, heads=False, section=section, best=best, after=after)
         if matched is None:
             return [], None
         statement = (

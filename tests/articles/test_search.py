@@ -200,6 +200,24 @@ def test_bylines_and_keywords_follow_the_head_and_are_rewritten_only_when_change
     assert found(client, reporter, keyword="harbours") == []
 
 
+def test_a_search_in_a_section_follows_the_story_to_its_new_section(client, reporter):
+    article = story(reporter, "Harbour strike", "Cranes idle.", section="local")
+    headers = factories.auth(reporter)
+
+    moved = client.patch(
+        f"/api/v1/articles/{article.id}",
+        json={"section": "business"},
+        headers={**headers, "If-Match": article.etag},
+    )
+
+    assert moved.status_code == 200, moved.json
+    for q in ("harbour", "cranes"):  # found by its headline, and by its body
+        assert found(client, reporter, q=q, section="business") == [article.id]
+        assert found(client, reporter, q=q, section="local") == []
+        counted = search(client, reporter, q=q, section="business", facets="section")
+        assert counted["facets"]["section"] == [{"value": "business", "count": 1}]
+
+
 def test_search_covers_deck_bylines_dateline_and_keywords(client, reporter):
     article = story(
         reporter,

@@ -1,5 +1,5 @@
-"""Search migrations with data in them: the unstemmed table on SQLite (0012), and the
-documents of superseded versions dropped (0013)."""
+"""Search migrations with data in them: the unstemmed table on SQLite (0012), the
+documents of superseded versions dropped (0013), and each document's section (0017)."""
 
 from __future__ import annotations
 
@@ -100,4 +100,42 @@ def test_documents_of_superseded_versions_are_dropped(scratch_url):
                 .order_by(documents.c.version)
             ).all()
         assert versions == [0, 2]
+        db.engine.dispose()
+
+
+#: Before the search documents carried their section (0017).
+BEFORE_SECTIONS = "d0a4c6e10016"
+
+
+def test_documents_take_the_section_of_their_revision(scratch_url):
+    app = make_test_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        reporter, editor = factories.user(), factories.user(role="editor")
+        article = factories.published(factories.article(reporter, section="local"), editor)
+        factories.updated(article, reporter, editor, section="world", body="Moved.")
+        db.session.commit()
+        article_id = article.id
+        db.session.remove()
+        flask_migrate.downgrade(revision=BEFORE_SECTIONS)
+
+        flask_migrate.upgrade()
+
+        documents = table("search_documents")
+        with db.engine.begin() as connection:
+            sections = connection.execute(
+                select(documents.c.version, documents.c.section)
+                .where(documents.c.article_id == article_id)
+                .order_by(documents.c.version)
+            ).all()
+            # The vectors were left as they were, and are computed again on a change.
+            titles = connection.execute(
+                text("UPDATE search_documents SET headline = 'Quarry' RETURNING tsv_title")
+            ).scalars()
+            vectors = [str(title) for title in titles]
+        assert [tuple(row) for row in sections] == [(0, "world"), (1, "local"), (2, "world")]
+        if make_url(scratch_url).get_backend_name() == "postgresql":
+            assert len(vectors) == 3
+            assert all("quarri" in vector for vector in vectors)
+        flask_migrate.check()
         db.engine.dispose()

@@ -202,6 +202,18 @@ def test_a_story_moved_to_another_section_stays_found_where_it_was(client, repor
     assert found(client, everyone, "pumped") == [article.id]
 
 
+def test_a_search_in_a_section_finds_each_version_in_its_own_section(client, reporter, editor):
+    article = factories.published(
+        story(reporter, "Mine", "Shaft flooded.", section="local"), editor
+    )
+    factories.updated(article, reporter, editor, section="world", body="Shaft flooded again.")
+    _, everyone = factories.partner()
+
+    assert found(client, everyone, "flooded", section="world") == [article.id]
+    assert found(client, everyone, "flooded", section="local") == []
+    assert found(client, everyone, "mine", section="world") == [article.id]
+
+
 def test_reindex_keeps_the_documents_publishing_kept(reporter, editor):
     moved = factories.published(story(reporter, "Mine", "Shaft.", section="local"), editor)
     factories.updated(moved, reporter, editor, section="world")
@@ -269,24 +281,34 @@ def test_headline_matches_rank_first_then_the_newest_of_the_rest(
         assert ids[1:] == [newer.id, older.id]
 
 
+@pytest.mark.parametrize("section", [None, "science"])
 @pytest.mark.parametrize("heads", [False, True], ids=["versions", "heads"])
 @pytest.mark.parametrize(
     "q", ["harbour", "harbour crane", "harbour OR crane", '"harbour crane"', "harb", "crane -boat"]
 )
-def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q, heads):
+def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q, heads, section):
     """Asked for the best few at a time (as a page by relevance asks), a search gives the
     matches in the order it ranks all of them — on PostgreSQL found in two steps, headlines
-    first."""
+    first — and in one section, exactly the matches of that section's stories."""
     headlines = ["Harbour crane falls", "Crane at the harbour", "Harbour news", "Weather"]
     bodies = ["A harbour crane.", "The crane.", "Boat in the harbour.", "Harbour, harbour."]
+    in_science = set()
     for n in range(12):
-        factories.published(
-            story(reporter, headlines[n % 4], f"{bodies[(n // 4 + n) % 4]} Item {n}."), editor
+        article = factories.published(
+            story(
+                reporter,
+                headlines[n % 4],
+                f"{bodies[(n // 4 + n) % 4]} Item {n}.",
+                section="science" if n % 3 else "sport",
+            ),
+            editor,
         )
+        if n % 3:
+            in_science.add(article.id)
     query = parse(q)
 
     def ranked(best: int | None = None, after: tuple[float, int] | None = None) -> list[tuple]:
-        matched = search_query.hits(query, heads=heads, best=best, after=after)
+        matched = search_query.hits(query, heads=heads, section=section, best=best, after=after)
         assert matched is not None
         rows = db.session.execute(
             select(matched.c.article_id, matched.c.version, matched.c.rank).order_by(
@@ -302,3 +324,8 @@ def test_the_best_few_matches_are_the_first_of_all_of_them(reporter, editor, q, 
 
     assert len(everything) > 3
     assert paged == everything
+    if section is not None:
+        section = None
+        anywhere = ranked()
+        assert everything == [row for row in anywhere if row[0] in in_science]
+        assert len(anywhere) > len(everything)

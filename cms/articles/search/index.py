@@ -37,6 +37,7 @@ def _texts(revision: Revision, body_html: str) -> dict[str, object]:
             revision.deck, revision.dateline, revision.bylines, revision.keywords
         ),
         "body": html_text(body_html),
+        "section": revision.section,
     }
 
 

@@ -6,12 +6,14 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms.articles.content import LANGUAGE_MAX
+from cms.articles.content import LANGUAGE_MAX, SECTION_MAX
 from cms.articles.search.syntax import CONFIGS
 from cms.core.extensions import Model
 
 #: ``SearchDocument.version`` of the document of a story's head revision.
 HEAD = 0
+#: The GIN indexes per kind of document and configuration: (name, columns).
+VECTOR_INDEXES = (("tsv", ("tsv",)), ("section_tsv_title", ("section", "tsv_title")))
 #: Longest label kept (a byline name is at most 200 characters, before case folding).
 LABEL_MAX = 200
 
@@ -33,15 +35,16 @@ class SearchDocument(Model):
         # One GIN index per vector, kind of document and configuration, so that each part
         # of a search is answered by its own index, never by testing each row's vector and
         # never by visiting rows of another kind (migration 0015: tsv; 0016: tsv_title,
-        # the headline matches a page by relevance ranks first).
+        # the headline matches a page by relevance ranks first; 0017: with the section,
+        # so that a search in one section ranks only that section's headline matches).
         *(
             Index(
-                f"ix_search_documents_{column}_{kind}_{config}",
-                column,
+                f"ix_search_documents_{name}_{kind}_{config}",
+                *columns,
                 postgresql_using="gin",
                 postgresql_where=text(f"version {test} AND config = '{config}'"),
             )
-            for column in ("tsv", "tsv_title")
+            for name, columns in VECTOR_INDEXES
             for kind, test in (("heads", "= 0"), ("versions", "> 0"))
             for config in CONFIGS
         ),
@@ -62,6 +65,8 @@ class SearchDocument(Model):
     summary: Mapped[str] = mapped_column(Text)
     #: The body as plain text (the rendered HTML without its markup).
     body: Mapped[str] = mapped_column(Text)
+    #: The revision's section: a search in one section finds its documents by index.
+    section: Mapped[str | None] = mapped_column(String(SECTION_MAX))
     #: PostgreSQL: the weighted tsvector of the three texts, set by a trigger. SQLite: NULL.
     tsv: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
     #: PostgreSQL: headline (A) and summary (B) only, set by the same trigger: what ranking

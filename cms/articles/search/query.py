@@ -10,6 +10,7 @@ parse (:mod:`cms.articles.search.syntax`), so they read it the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -60,11 +61,33 @@ FTS5_SELECT = (
 FTS5_ROWIDS = "(SELECT rowid FROM {table} WHERE {table} MATCH :{parameter})"
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The documents a search looks in."""
+
+    #: The documents of story heads (editors), else of public versions (partners).
+    heads: bool
+    #: A ``select()`` of the article ids to look in (a list's filters), or ``None``: all.
+    within: Select | None = None
+    #: Only documents of this section (their own column, in the title indexes).
+    section: str | None = None
+
+    def documents(self) -> ColumnElement[bool]:
+        """SQL: a document in this scope."""
+        kind = SearchDocument.version == HEAD if self.heads else SearchDocument.version > HEAD
+        if self.within is not None:
+            kind = and_(kind, SearchDocument.article_id.in_(self.within))
+        if self.section is not None:
+            kind = and_(kind, SearchDocument.section == self.section)
+        return kind
+
+
 def hits(
     query: Query,
     *,
     heads: bool,
     within: Select | None = None,
+    section: str | None = None,
     best: int | None = None,
     after: tuple[float, int] | None = None,
 ) -> FromClause | None:
@@ -72,19 +95,21 @@ def hits(
 
     ``heads``: the documents of story heads (editors), else of public versions
     (partners). ``within``: a ``select()`` of the article ids to look in (the
-    list's filters), so that only those matches are ranked. ``best``: only the
-    best so many, by rank then article id, both descending; ``after``: only
-    those below this ``(rank, article id)``. Higher ranks are better. ``None``
-    when the query looks for nothing (no words, or only stop words or excluded
-    words).
+    list's filters), so that only those matches are ranked; ``section``: only
+    documents of that section (a filter the indexes answer, where ``within`` is
+    a join). ``best``: only the best so many, by rank then article id, both
+    descending; ``after``: only those below this ``(rank, article id)``. Higher
+    ranks are better. ``None`` when the query looks for nothing (no words, or
+    only stop words or excluded words).
     """
+    scope = Scope(heads, within, section)
     matched: Select | CompoundSelect | None
     if db.session.get_bind().dialect.name == "postgresql":
         if best is not None and best <= TWO_STEP_BEST and not query.excluded:
-            return _postgresql_best(query, heads, within, best, after)
-        matched = _postgresql_hits(query, heads, within)
+            return _postgresql_best(query, scope, best, after)
+        matched = _postgresql_hits(query, scope)
     else:
-        matched = _sqlite_hits(query, heads, within)
+        matched = _sqlite_hits(query, scope)
     if matched is None:
         return None
     if best is None and after is None:
@@ -126,12 +151,9 @@ def _tsqueries(query: Query) -> list[tuple[str, Any]]:
     return found
 
 
-def _documents(heads: bool, within: Select | None, config: str) -> ColumnElement[bool]:
-    """SQL: a document of the given kind and configuration, of a story in ``within``."""
-    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
-    if within is not None:
-        kind = and_(kind, SearchDocument.article_id.in_(within))
-    return and_(kind, SearchDocument.config == config)
+def _documents(scope: Scope, config: str) -> ColumnElement[bool]:
+    """SQL: a document in ``scope`` of the given configuration."""
+    return and_(scope.documents(), SearchDocument.config == config)
 
 
 def _rank(tsquery: Any) -> ColumnElement[float]:
@@ -147,9 +169,7 @@ def _in_title(tsquery: Any) -> ColumnElement[bool]:
     return func.coalesce(SearchDocument.tsv_title.bool_op("@@")(tsquery), False)
 
 
-def _postgresql_hits(
-    query: Query, heads: bool, within: Select | None
-) -> Select | CompoundSelect | None:
+def _postgresql_hits(query: Query, scope: Scope) -> Select | CompoundSelect | None:
     # One SELECT per configuration, UNION ALL: each is answered by the GIN index of
     # its kind, where an OR of the two had PostgreSQL test every document's tsv.
     # OFFSET 0 keeps each from being merged into the outer query: its matches'
@@ -163,7 +183,7 @@ def _postgresql_hits(
             # word is too much to read (docs/search.md, "Ranking and highlights").
             _rank(tsquery).label("rank"),
         )
-        .where(_documents(heads, within, config), SearchDocument.tsv.bool_op("@@")(tsquery))
+        .where(_documents(scope, config), SearchDocument.tsv.bool_op("@@")(tsquery))
         .offset(0)
         for config, tsquery in _tsqueries(query)
     ]
@@ -176,11 +196,7 @@ def _all(parts: list[Select]) -> Select | CompoundSelect:
 
 
 def _postgresql_best(
-    query: Query,
-    heads: bool,
-    within: Select | None,
-    best: int,
-    after: tuple[float, int] | None,
+    query: Query, scope: Scope, best: int, after: tuple[float, int] | None
 ) -> FromClause | None:
     """Return the ``best`` first matches after ``after`` (as :func:`hits`), found in two steps.
 
@@ -208,9 +224,7 @@ def _postgresql_best(
                 cast(func.ts_rank(SearchDocument.tsv_title, tsquery), Float).label("rank"),
             )
             # Bare, not in _in_title's COALESCE: so its GIN index answers it.
-            .where(
-                _documents(heads, within, config), SearchDocument.tsv_title.bool_op("@@")(tsquery)
-            )
+            .where(_documents(scope, config), SearchDocument.tsv_title.bool_op("@@")(tsquery))
             .offset(0)
             for config, tsquery in searched
         ]
@@ -221,7 +235,7 @@ def _postgresql_best(
             [
                 select(*columns, literal(0.0, Float).label("rank"))
                 .where(
-                    _documents(heads, within, config),
+                    _documents(scope, config),
                     SearchDocument.tsv.bool_op("@@")(tsquery),
                     ~_in_title(tsquery),
                 )
@@ -255,7 +269,7 @@ def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> st
     )
 
 
-def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Select | None:
+def _sqlite_hits(query: Query, scope: Scope) -> Select | None:
     parts = []
     params: dict[str, Any] = {}
     for config, table in FTS5_TABLES.items():
@@ -288,9 +302,6 @@ def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Select | N
         .columns(doc_id=Integer, rank=Float, config=String)
         .subquery("matched")
     )
-    kind = SearchDocument.version == HEAD if heads else SearchDocument.version > HEAD
-    if within is not None:
-        kind = and_(kind, SearchDocument.article_id.in_(within))
     return (
         select(matched.c.doc_id, SearchDocument.article_id, SearchDocument.version, matched.c.rank)
         .join(
@@ -301,7 +312,7 @@ def _sqlite_hits(query: Query, heads: bool, within: Select | None) -> Select | N
                 SearchDocument.config == matched.c.config,
             ),
         )
-        .where(kind)
+        .where(scope.documents())
     )
 
 
