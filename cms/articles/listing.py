@@ -204,17 +204,19 @@ def list_articles(
     }
     counted = statement
     if query is not None:
-        # Filters narrow the matches before they are ranked, not after.
-        within = (
-            statement.with_only_columns(Article.id) if statement.whereclause is not None else None
-        )
+        # Filters narrow the matches before they are ranked, not after: the section in the
+        # search's own index (a head's document has the story's section), the others as
+        # the set of stories to look in.
+        section = filters.get("section")
+        others = articles_query(**{**filters, "section": None})
+        within = others.with_only_columns(Article.id) if others.whereclause is not None else None
         by_relevance = sort == "relevance"
         # By relevance only the page's matches are looked for: the best after the cursor.
         matched = search_query.hits(
             query,
             heads=True,
             within=within,
-            section=filters.get("section"),
+            section=section,
             best=limit + 1 if by_relevance else None,
             after=(
                 search_query.rank_position("articles:relevance", cursor)
@@ -230,9 +232,7 @@ def list_articles(
             order["relevance"] = [SortKey(matched.c.rank), by_id]
             if facets and by_relevance:
                 # The facets count every match, not only the page's best.
-                everything = search_query.hits(
-                    query, heads=True, within=within, section=filters.get("section")
-                )
+                everything = search_query.hits(query, heads=True, within=within, section=section)
                 counted = _searched(counted, everything) if everything is not None else statement
             elif facets:
                 counted = statement
