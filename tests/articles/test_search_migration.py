@@ -4,6 +4,7 @@ documents of superseded versions dropped (0013), and each document's section (00
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import flask_migrate
 import pytest
@@ -72,19 +73,25 @@ def test_english_documents_join_the_unstemmed_table_and_the_downgrade_undoes(scr
 BEFORE_PRUNING = "f6b0c2d70012"
 
 
+def _updated_story(**update: Any) -> int:
+    """Commit a story published in section ``local``, then updated with ``update``; its id."""
+    reporter, editor = factories.user(), factories.user(role="editor")
+    article = factories.published(factories.article(reporter, section="local"), editor)
+    factories.updated(article, reporter, editor, body="Updated.", **update)
+    db.session.commit()
+    return article.id
+
+
 def test_documents_of_superseded_versions_are_dropped(scratch_url):
     app = make_test_app(scratch_url)
     with app.app_context():
         flask_migrate.upgrade()
-        reporter, editor = factories.user(), factories.user(role="editor")
-        article = factories.published(factories.article(reporter, section="local"), editor)
-        factories.updated(article, reporter, editor, body="Updated.")
-        db.session.commit()
+        article_id = _updated_story()
         documents = table("search_documents")
         with db.engine.begin() as connection:  # as publishing left it before 0013
             connection.execute(
                 documents.insert(),
-                {"article_id": article.id, "version": 1, "revision_number": 1,
+                {"article_id": article_id, "version": 1, "revision_number": 1,
                  "language": "en", "config": "english", "headline": "Old", "summary": "",
                  "body": ""},
             )  # fmt: skip
@@ -96,7 +103,7 @@ def test_documents_of_superseded_versions_are_dropped(scratch_url):
         with db.engine.connect() as connection:
             versions = connection.scalars(
                 select(documents.c.version)
-                .where(documents.c.article_id == article.id)
+                .where(documents.c.article_id == article_id)
                 .order_by(documents.c.version)
             ).all()
         assert versions == [0, 2]
@@ -111,11 +118,7 @@ def test_documents_take_the_section_of_their_revision(scratch_url):
     app = make_test_app(scratch_url)
     with app.app_context():
         flask_migrate.upgrade()
-        reporter, editor = factories.user(), factories.user(role="editor")
-        article = factories.published(factories.article(reporter, section="local"), editor)
-        factories.updated(article, reporter, editor, section="world", body="Moved.")
-        db.session.commit()
-        article_id = article.id
+        article_id = _updated_story(section="world")
         db.session.remove()
         flask_migrate.downgrade(revision=BEFORE_SECTIONS)
 
