@@ -470,6 +470,8 @@ def search_articles(
     wanted = limit + 1
     best: int | None = wanted * SEARCH_CANDIDATES
     while True:
+        # A version's document has its revision's section, as every event of the version
+        # does: the search's own index keeps to the section, and nothing else needs to.
         matched = search_query.hits(query, heads=False, section=section, best=best, after=after)
         if matched is None:
             return [], None
@@ -487,8 +489,6 @@ def search_articles(
             .limit(wanted)
             .execution_options(**{CUSTOM_PLAN: True})
         )
-        if section is not None:
-            statement = statement.where(DeliveryEvent.section == section)
         rows = db.session.execute(statement).all()
         if len(rows) == wanted or best is None:
             break
