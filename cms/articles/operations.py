@@ -94,7 +94,8 @@ def current_state(article_id: int) -> tuple[str, tuple]:
     (every change of an article moves its ETag, see :func:`swap_state`).
     Raises :class:`NotFound` if there is no such article.
     """
-    row = db.session.execute(_state_query(), {"article_id": article_id}).first()
+    # Core execution: a plain row, none of the ORM's bookkeeping.
+    row = db.session.connection().execute(_state_query(), {"article_id": article_id}).first()
     if row is None:
         raise NotFound(f"There is no article {article_id}.")
     etag = format_etag(row.head_number, row.lock_version)

@@ -127,6 +127,36 @@ def test_patch_makes_a_new_revision_and_etag(client, reporter, editor):
     assert revision.summary == "headline"
 
 
+def test_a_revalidation_costs_the_token_and_the_state_and_loads_no_user(client, reporter):
+    article = factories.article(reporter)
+    headers = {**factories.auth(reporter), "If-None-Match": article.etag}
+
+    with recorded_statements(db.engine) as statements:
+        response = client.get(f"/api/v1/articles/{article.id}", headers=headers)
+
+    assert response.status_code == 304
+    token, state = [sql for sql in statements if "SAVEPOINT" not in sql]  # the tests' own
+    assert "FROM api_tokens JOIN users" in token
+    assert "users.name" not in token  # the role and the active flag only
+    assert state.startswith("SELECT articles.head_number")
+
+
+def test_an_edit_loads_its_author_with_the_token(client, reporter):
+    article = factories.article(reporter)
+    headers = {**factories.auth(reporter), "If-Match": article.etag}
+
+    with recorded_statements(db.engine) as statements:
+        response = client.patch(
+            f"/api/v1/articles/{article.id}", json={"headline": "New"}, headers=headers
+        )
+
+    assert response.status_code == 200
+    statements = [sql for sql in statements if "SAVEPOINT" not in sql]  # the tests' own
+    assert not [sql for sql in statements[1:] if "FROM users" in sql]  # no second lookup
+    assert "users.name" in statements[0]
+    assert "api_tokens" in statements[0]
+
+
 def test_an_edit_reads_back_nothing_it_wrote(client, reporter):
     article = factories.article(reporter)
     headers = {**factories.auth(reporter), "If-Match": article.etag}

@@ -48,7 +48,18 @@ def test_token_is_stored_only_as_a_hash(session, reporter):
 
     assert token not in record.token_hash
     assert len(record.token_hash) == 64
-    assert operations.token_for(token).user_id == reporter.id
+    assert operations.credentials_for(token).user_id == reporter.id
+
+
+@pytest.mark.parametrize("load_user", [False, True])
+def test_credentials_name_the_token_its_user_and_role(session, reporter, load_user):
+    token, record = operations.issue_token(reporter.email, factories.PASSWORD)
+
+    credentials = operations.credentials_for(token, load_user=load_user)
+
+    assert (credentials.token_id, credentials.user_id) == (record.id, reporter.id)
+    assert credentials.role is Role.REPORTER
+    assert credentials.user is (reporter if load_user else None)
 
 
 @pytest.mark.parametrize(
@@ -62,17 +73,19 @@ def test_wrong_credentials_are_refused_alike(session, reporter, email, password)
     assert refused.value.description == "Wrong e-mail or password."
 
 
-def test_inactive_user_cannot_log_in_or_use_a_token(session, reporter):
+@pytest.mark.parametrize("load_user", [False, True])
+def test_inactive_user_cannot_log_in_or_use_a_token(session, reporter, load_user):
     token, _ = operations.issue_token(reporter.email, factories.PASSWORD)
     operations.update_user(reporter, is_active=False)
 
     with pytest.raises(Unauthorized):
         operations.issue_token(reporter.email, factories.PASSWORD)
     with pytest.raises(Unauthorized):
-        operations.token_for(token)
+        operations.credentials_for(token, load_user=load_user)
 
 
-def test_expired_and_revoked_tokens_are_refused(session, reporter):
+@pytest.mark.parametrize("load_user", [False, True])
+def test_expired_and_revoked_tokens_are_refused(session, reporter, load_user):
     expired, record = operations.issue_token(reporter.email, factories.PASSWORD)
     record.expires_at -= timedelta(days=1)
     revoked, other = operations.issue_token(reporter.email, factories.PASSWORD)
@@ -80,9 +93,11 @@ def test_expired_and_revoked_tokens_are_refused(session, reporter):
     db.session.flush()
 
     with pytest.raises(Unauthorized, match="expired"):
-        operations.token_for(expired)
+        operations.credentials_for(expired, load_user=load_user)
     with pytest.raises(Unauthorized, match="revoked"):
-        operations.token_for(revoked)
+        operations.credentials_for(revoked, load_user=load_user)
+    with pytest.raises(Unauthorized, match="unknown"):
+        operations.credentials_for("not-a-token", load_user=load_user)
 
 
 def test_the_dummy_hash_is_made_on_first_use_once_per_app(app):
