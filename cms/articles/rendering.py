@@ -5,8 +5,10 @@ Pure: no database, no Flask.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -36,13 +38,60 @@ _MARKUP_CHARACTERS = "!#$%&*+-:<=>@[\\]^_`{}~"
 _LINE_WEIGHT = 3
 
 
+#: Blocks kept rendered per process (see :func:`render_markdown`), and the longest kept.
+BLOCK_CACHE_SIZE = 2048
+BLOCK_CACHE_MAX = 2000
+#: markdown-it's own normalisation of line ends, done first so blocks split as it sees them.
+_LINE_ENDS = re.compile(r"\r\n?")
+#: One or more blank lines (a blank line may hold spaces and tabs).
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
+#: What a block that starts as prose opens with: a letter, a quotation mark or a parenthesis.
+#: Such a block cannot continue the block before it, nor change how it renders: a list item,
+#: quotation or code block goes on past a blank line only in lines that start otherwise.
+_PROSE = re.compile(r"[^\W\d_]|[\"'\u2018\u201c(]")
+#: What ties blocks together across blank lines: link reference definitions, fences.
+_TIES = ("]:", "```", "~~~")
+
+
 def render_markdown(source: str) -> str:
     """Return the safe HTML of Markdown ``source``.
 
     Raw HTML is escaped by the parser; nh3 then drops anything unsafe that
     Markdown itself can express (``javascript:`` links and the like).
+
+    A body whose blocks render independently (see :func:`_independent_blocks`)
+    is rendered block by block, each block's HTML kept per process: an edit of
+    one paragraph renders that paragraph. The HTML is the same either way.
     """
+    blocks = _independent_blocks(source)
+    if blocks is None:
+        return _render(source)
+    return "".join(
+        _render_kept(block) if len(block) <= BLOCK_CACHE_MAX else _render(block)
+        for block in blocks
+    )
+
+
+def _render(source: str) -> str:
     return nh3.clean(_markdown.render(source))
+
+
+_render_kept = lru_cache(maxsize=BLOCK_CACHE_SIZE)(_render)
+
+
+def _independent_blocks(source: str) -> list[str] | None:
+    """Split ``source`` at its blank lines if its HTML is the join of the parts' HTML.
+
+    That holds when every part after the first starts as prose (:data:`_PROSE`)
+    and nothing ties parts together (:data:`_TIES`); otherwise ``None``.
+    """
+    source = _LINE_ENDS.sub("\n", source).replace("\0", "\ufffd")
+    if any(tie in source for tie in _TIES):
+        return None
+    blocks = [block for block in _BLANK_LINES.split(source) if block.strip(" \t\n")]
+    if not all(_PROSE.match(block) for block in blocks[1:]):
+        return None
+    return blocks
 
 
 def markup_weight(source: str) -> int:

@@ -13,7 +13,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from html.parser import HTMLParser
 
 import snowballstemmer
 
@@ -27,27 +26,17 @@ FRAGMENTS = 2
 LOOKAHEAD_WORDS = 200
 
 
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.parts.append(" ")
+#: A tag as our renderer writes it. nh3's serialiser escapes ``<`` in text and ``>`` in
+#: attribute values, so a tag is whatever lies between a ``<`` and the next ``>``.
+_TAG = re.compile(r"<[^>]*>")
 
 
 def html_text(fragment: str) -> str:
-    """Return the text of an HTML ``fragment`` (our rendered bodies), whitespace collapsed."""
-    parser = _TextOnly()
-    parser.feed(fragment)
-    parser.close()
-    return " ".join("".join(parser.parts).split())
+    """Return the text of an HTML ``fragment`` (our rendered bodies), whitespace collapsed.
+
+    Every tag counts as a space; character references are decoded.
+    """
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
 
 
 def summary_text(
