@@ -14,12 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    Select,
-    bindparam,
-    select,
-    update,
-)
+from sqlalchemy import Insert, Select, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -122,26 +117,36 @@ def get_revision(article: Article, number: int) -> Revision:
     return revision
 
 
+@cache
+def _insert_body(dialect: str) -> Insert:
+    # Built once per dialect: every write of a new body runs it.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Body)
+        .values(hash=bindparam("hash"), markdown=bindparam("markdown"), html=bindparam("html"))
+        .on_conflict_do_nothing(index_elements=["hash"])
+        .returning(Body.hash)
+    )
+
+
 def store_body(markdown: str) -> Body:
     """Store ``markdown`` once under its hash and return it as stored.
 
     Safe under concurrency: a body another writer stored first is kept. Raises
-    what :func:`check_markup` raises for a new body too costly to render.
+    what :func:`check_markup` raises for a body too costly to render.
     """
-    digest = body_digest(markdown)
-    existing = db.session.get(Body, digest)
-    if existing is not None:
-        return existing
     check_markup(markdown)
+    digest = body_digest(markdown)
     html = render_markdown(markdown)
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(Body)
-        .values(hash=digest, markdown=markdown, html=html)
-        .on_conflict_do_nothing(index_elements=["hash"])
-    )
-    # The row is what was just written, or an identical one (the hash is of the
-    # markdown, the html a pure function of it): the session may take it as loaded.
+    inserted = db.session.execute(
+        _insert_body(db.session.get_bind().dialect.name),
+        {"hash": digest, "markdown": markdown, "html": html},
+    ).first()
+    if inserted is None:  # stored before: keep the row as it is
+        existing = db.session.get(Body, digest)
+        assert existing is not None  # bodies are never deleted
+        return existing
+    # The row is what was just written: the session may take it as loaded.
     stored = Body(hash=digest, markdown=markdown, html=html)
     make_transient_to_detached(stored)
     db.session.add(stored)
@@ -346,10 +351,12 @@ def _write_revision(
 ) -> Article:
     if document.slug != article.slug:
         _ensure_slug_free(document.slug, article.id)
+    previous = article.head
     # The body first: rendering a new one is the costliest step of a write, and
     # on SQLite it then runs before the write lock is taken (cms.core.sqlite).
-    body = store_body(document.body)
-    previous = article.head
+    # An edit that keeps the body keeps its row as it is.
+    kept = previous is not None and previous.body.markdown == document.body
+    body = previous.body if kept else store_body(document.body)
     number = article.head_number + 1
     now = utcnow()
     values = {
@@ -380,6 +387,22 @@ def _write_revision(
     return article
 
 
+@cache
+def _swap_statement(names: tuple[str, ...]) -> Update:
+    # Built once per set of columns written: building a statement costs more than running it.
+    return (
+        update(Article)
+        .where(
+            Article.id == bindparam("swap_id"),
+            Article.lock_version == bindparam("swap_lock_version"),
+        )
+        .values(
+            lock_version=Article.lock_version + 1,
+            **{name: bindparam(f"new_{name}") for name in names},
+        )
+    )
+
+
 def swap_state(article: Article, **values: Any) -> None:
     """Write ``values`` to the article's row if nobody changed it since it was read.
 
@@ -389,10 +412,10 @@ def swap_state(article: Article, **values: Any) -> None:
     reloads the article afterwards (:func:`get_article`). Raises
     :class:`PreconditionFailed`, naming the current head, when it lost the race.
     """
+    parameters = {f"new_{name}": value for name, value in values.items()}
     swapped = changed_rows(
-        update(Article)
-        .where(Article.id == article.id, Article.lock_version == article.lock_version)
-        .values(lock_version=article.lock_version + 1, **values)
+        _swap_statement(tuple(values)),
+        {"swap_id": article.id, "swap_lock_version": article.lock_version, **parameters},
     )
     if swapped != 1:
         based_on = article.etag

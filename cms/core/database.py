@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import select
+from typing import Any
 
 from flask import Response, has_request_context, request
 from sqlalchemy import CursorResult, Delete, Engine, Update, event
@@ -115,14 +116,17 @@ def configure_read_only(engine: Engine) -> None:
     event.listen(engine, "checkin", _checkin_postgresql)
 
 
-def changed_rows(statement: Update | Delete) -> int:
-    """Execute a bulk UPDATE or DELETE and return how many rows it matched.
+def changed_rows(statement: Update | Delete, parameters: dict[str, Any] | None = None) -> int:
+    """Execute a bulk UPDATE or DELETE (with ``parameters`` for its bound parameters)
+    and return how many rows it matched.
 
     The statement's ``WHERE`` is the whole guard of a compare-and-swap, so the
     session's objects are left as they are (``synchronize_session=False``): a
     caller that needs them reloads them.
     """
-    result = db.session.execute(statement, execution_options={"synchronize_session": False})
+    result = db.session.execute(
+        statement, parameters, execution_options={"synchronize_session": False}
+    )
     # Session.execute is typed as returning any Result; a bulk UPDATE or DELETE
     # without RETURNING always gives the CursorResult that carries the row count.
     assert isinstance(result, CursorResult)

@@ -13,8 +13,9 @@ section, since whoever could see one of those sees it instead.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
-from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy import Update, and_, bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import joinedload
 
 from cms.articles.models import Article, Revision, Version
@@ -46,12 +47,28 @@ def _body_html(revision: Revision) -> str:
     return revision.body.html
 
 
+@cache
+def _replace_statement(names: tuple[str, ...]) -> Update:
+    # Built once: every write of a revision runs it, and building costs more than running.
+    return (
+        update(SearchDocument)
+        .where(
+            SearchDocument.article_id == bindparam("document_article_id"),
+            SearchDocument.version == bindparam("document_version"),
+        )
+        .values({name: bindparam(f"new_{name}") for name in names})
+    )
+
+
 def _write(article_id: int, version: int, values: dict) -> None:
     """Insert or replace the document ``(article_id, version)``."""
     changed = changed_rows(
-        update(SearchDocument)
-        .where(SearchDocument.article_id == article_id, SearchDocument.version == version)
-        .values(**values)
+        _replace_statement(tuple(values)),
+        {
+            "document_article_id": article_id,
+            "document_version": version,
+            **{f"new_{name}": value for name, value in values.items()},
+        },
     )
     if not changed:
         db.session.add(SearchDocument(article_id=article_id, version=version, **values))
