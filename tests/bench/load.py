@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import statistics
 import threading
 import time
@@ -33,6 +34,10 @@ class Result:
         return text
 
 
+#: Seconds each run sends load before it starts counting: a server just started opens its
+#: connections, compiles its statements and fills its caches in its first requests.
+WARMUP = float(os.environ.get("CMS_BENCH_WARMUP", "1"))
+
 #: A request factory: given the worker index and its state, returns
 #: (method, path, body, headers) and a callback for the response.
 RequestFactory = Callable[[int, dict], tuple[str, str, bytes | None, dict[str, str]]]
@@ -46,12 +51,13 @@ def run(
     seconds: float = 4.0,
     expect: tuple[int, ...] = (200,),
     on_response: Callable[[int, dict, http.client.HTTPResponse], None] | None = None,
+    warmup: float = WARMUP,
 ) -> Result:
-    """Send requests from ``threads`` clients for ``seconds``; return the totals."""
+    """Send requests from ``threads`` clients for ``warmup`` and then ``seconds`` seconds;
+    return the totals of the requests sent after the warm-up."""
     host = urlsplit(base_url).netloc
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
-    deadline = time.perf_counter() + seconds
     start_line = threading.Barrier(threads + 1)
 
     def worker(index: int) -> None:
@@ -64,9 +70,10 @@ def run(
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
-            latencies[index].append((time.perf_counter() - began) * 1000)
-            if response.status not in expect:
-                errors[index] += 1
+            if began >= counted_from:
+                latencies[index].append((time.perf_counter() - began) * 1000)
+                if response.status not in expect:
+                    errors[index] += 1
             if on_response:
                 on_response(index, state, response)
             connection.close()
@@ -74,10 +81,12 @@ def run(
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
+    # Read by the workers once all of them are at the start line.
+    counted_from = time.perf_counter() + warmup
+    deadline = counted_from + seconds
     start_line.wait()
-    began = time.perf_counter()
     for thread in pool:
         thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = time.perf_counter() - counted_from
     flat = [value for values in latencies for value in values]
     return Result(len(flat), elapsed, sum(errors), flat)
