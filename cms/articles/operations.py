@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, bindparam, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -62,15 +62,21 @@ def get_article(article_id: int) -> Article:
 
     Raises :class:`NotFound` if there is no such article.
     """
-    article = db.session.scalar(
-        select(Article)
-        .where(Article.id == article_id)
-        .options(_WITH_HEAD_BODY, joinedload(Article.live), joinedload(Article.corrections))
-        .execution_options(populate_existing=True)
-    )
+    article = db.session.scalar(_article_query(), {"article_id": article_id})
     if article is None:
         raise NotFound(f"There is no article {article_id}.")
     return article
+
+
+@cache
+def _article_query() -> Select:
+    # Built once: every write and every first read of a state runs it.
+    return (
+        select(Article)
+        .where(Article.id == bindparam("article_id"))
+        .options(_WITH_HEAD_BODY, joinedload(Article.live), joinedload(Article.corrections))
+        .execution_options(populate_existing=True)
+    )
 
 
 @cache
@@ -120,9 +126,9 @@ def get_revision(article: Article, number: int) -> Revision:
 @cache
 def _insert_body(dialect: str) -> Insert:
     # Built once per dialect: every write of a new body runs it.
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(Body)
+        upsert(Body)
         .values(hash=bindparam("hash"), markdown=bindparam("markdown"), html=bindparam("html"))
         .on_conflict_do_nothing(index_elements=["hash"])
         .returning(Body.hash)
@@ -179,6 +185,13 @@ def _ensure_slug_free(slug: str, article_id: int | None) -> None:
         )
 
 
+@cache
+def _insert_revision() -> Insert:
+    # Built once, on the table: the same statement for every revision, no ORM bookkeeping.
+    table = Revision.metadata.tables[Revision.__tablename__]
+    return insert(table).returning(table.c.id)
+
+
 def _append_revision(
     article: Article,
     document: Document,
@@ -195,28 +208,32 @@ def _append_revision(
     """Add revision ``number`` holding ``document`` (whose ``body`` is given when it is
     stored already) and audit it; ``previous`` is the head it replaces, if any."""
     body = body or store_body(document.body)
-    revision = Revision(
-        article_id=article.id,
-        number=number,
-        author=author,
-        created_at=created_at,
-        message=message,
-        restored_from=restored_from,
-        summary=summary,
-        content_hash=document.content_hash(),
-        headline=document.headline,
-        deck=document.deck,
-        slug=document.slug,
-        dateline=document.dateline,
-        bylines=list(document.bylines),
-        section=document.section,
-        keywords=list(document.keywords),
-        language=document.language,
-        body_hash=body.hash,
-    )
-    set_committed_value(revision, "body", body)
+    values = {
+        "article_id": article.id,
+        "number": number,
+        "author_id": author.id,
+        "created_at": created_at,
+        "message": message,
+        "restored_from": restored_from,
+        "summary": summary,
+        "content_hash": document.content_hash(),
+        "headline": document.headline,
+        "deck": document.deck,
+        "slug": document.slug,
+        "dateline": document.dateline,
+        "bylines": list(document.bylines),
+        "section": document.section,
+        "keywords": list(document.keywords),
+        "language": document.language,
+        "body_hash": body.hash,
+    }
+    # One INSERT, the row then taken as loaded: a revision is never changed after.
+    revision_id = db.session.execute(_insert_revision(), values).scalar_one()
+    revision = Revision(id=revision_id, **values)
+    make_transient_to_detached(revision)
     db.session.add(revision)
-    db.session.flush()
+    set_committed_value(revision, "author", author)
+    set_committed_value(revision, "body", body)
     _audit_revision(revision)
     # Every revision is the head when written: search sees it in this transaction.
     search_index.index_head(revision, previous)

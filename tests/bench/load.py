@@ -36,7 +36,7 @@ class Result:
 
 #: Seconds each run sends load before it starts counting: a server just started opens its
 #: connections, compiles its statements and fills its caches in its first requests.
-WARMUP = float(os.environ.get("CMS_BENCH_WARMUP", "1"))
+WARMUP = float(os.environ.get("CMS_BENCH_WARMUP", "2"))
 
 #: A request factory: given the worker index and its state, returns
 #: (method, path, body, headers) and a callback for the response.
