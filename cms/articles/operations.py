@@ -208,6 +208,8 @@ def _append_revision(
     """Add revision ``number`` holding ``document`` (whose ``body`` is given when it is
     stored already) and audit it; ``previous`` is the head it replaces, if any."""
     body = body or store_body(document.body)
+    fields = document.canonical()
+    del fields["body"]  # stored once, in bodies
     values = {
         "article_id": article.id,
         "number": number,
@@ -217,14 +219,7 @@ def _append_revision(
         "restored_from": restored_from,
         "summary": summary,
         "content_hash": document.content_hash(),
-        "headline": document.headline,
-        "deck": document.deck,
-        "slug": document.slug,
-        "dateline": document.dateline,
-        "bylines": list(document.bylines),
-        "section": document.section,
-        "keywords": list(document.keywords),
-        "language": document.language,
+        **fields,
         "body_hash": body.hash,
     }
     # One INSERT, the row then taken as loaded: a revision is never changed after.
