@@ -41,6 +41,9 @@ _LINE_WEIGHT = 3
 #: Blocks kept rendered per process (see :func:`render_markdown`), and the longest kept.
 BLOCK_CACHE_SIZE = 2048
 BLOCK_CACHE_MAX = 2000
+#: A body of more blocks renders whole: it would push every other story's blocks out of
+#: the cache, and rendering thousands of blocks one by one costs more than one render.
+BLOCKS_MAX = 256
 #: markdown-it's own normalisation of line ends, done first so blocks split as it sees them.
 _LINE_ENDS = re.compile(r"\r\n?")
 #: One or more blank lines (a blank line may hold spaces and tabs).
@@ -60,11 +63,12 @@ def render_markdown(source: str) -> str:
     Markdown itself can express (``javascript:`` links and the like).
 
     A body whose blocks render independently (see :func:`_independent_blocks`)
-    is rendered block by block, each block's HTML kept per process: an edit of
-    one paragraph renders that paragraph. The HTML is the same either way.
+    (and holds at most :data:`BLOCKS_MAX` blocks) is rendered block by block, each
+    block's HTML kept per process: an edit of one paragraph renders that
+    paragraph. The HTML is the same either way.
     """
     blocks = _independent_blocks(source)
-    if blocks is None:
+    if blocks is None or len(blocks) > BLOCKS_MAX:
         return _render(source)
     return "".join(
         _render_kept(block) if len(block) <= BLOCK_CACHE_MAX else _render(block)

@@ -109,6 +109,17 @@ def test_an_edit_of_one_paragraph_renders_only_that_paragraph():
     assert html == rendered_whole("\n\n".join(paragraphs))
 
 
+def test_a_body_of_very_many_blocks_renders_whole_and_keeps_none():
+    source = "\n\n".join(f"Paragraph {n}." for n in range(rendering.BLOCKS_MAX + 1))
+    before = rendering._render_kept.cache_info()
+
+    html = render_markdown(source)
+
+    after = rendering._render_kept.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses)
+    assert html == rendered_whole(source)
+
+
 def test_a_long_block_is_rendered_but_not_kept():
     long_paragraph = "word " * rendering.BLOCK_CACHE_MAX
     before = rendering._render_kept.cache_info()
