@@ -62,10 +62,10 @@ def render_markdown(source: str) -> str:
     Raw HTML is escaped by the parser; nh3 then drops anything unsafe that
     Markdown itself can express (``javascript:`` links and the like).
 
-    A body whose blocks render independently (see :func:`_independent_blocks`)
-    (and holds at most :data:`BLOCKS_MAX` blocks) is rendered block by block, each
-    block's HTML kept per process: an edit of one paragraph renders that
-    paragraph. The HTML is the same either way.
+    A body of at most :data:`BLOCKS_MAX` blocks that render independently (see
+    :func:`_independent_blocks`) is rendered block by block, each block's HTML
+    kept per process: an edit of one paragraph renders that paragraph. The HTML
+    is the same either way.
     """
     blocks = _independent_blocks(source)
     if blocks is None or len(blocks) > BLOCKS_MAX:
