@@ -38,7 +38,7 @@ from cms.articles.search import index as search_index
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
-from cms.core.database import changed_rows
+from cms.core.database import changed_rows, set_parameters, set_values
 from cms.core.errors import (
     Conflict,
     MergeConflict,
@@ -408,10 +408,7 @@ def _swap_statement(names: tuple[str, ...]) -> Update:
             Article.id == bindparam("swap_id"),
             Article.lock_version == bindparam("swap_lock_version"),
         )
-        .values(
-            lock_version=Article.lock_version + 1,
-            **{name: bindparam(f"new_{name}") for name in names},
-        )
+        .values(lock_version=Article.lock_version + 1, **set_parameters(names))
     )
 
 
@@ -424,10 +421,9 @@ def swap_state(article: Article, **values: Any) -> None:
     reloads the article afterwards (:func:`get_article`). Raises
     :class:`PreconditionFailed`, naming the current head, when it lost the race.
     """
-    parameters = {f"new_{name}": value for name, value in values.items()}
     swapped = changed_rows(
         _swap_statement(tuple(values)),
-        {"swap_id": article.id, "swap_lock_version": article.lock_version, **parameters},
+        {"swap_id": article.id, "swap_lock_version": article.lock_version, **set_values(values)},
     )
     if swapped != 1:
         based_on = article.etag

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 import select
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Response, has_request_context, request
-from sqlalchemy import CursorResult, Delete, Engine, Update, event
+from sqlalchemy import BindParameter, CursorResult, Delete, Engine, Update, bindparam, event
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -114,6 +115,17 @@ def configure_read_only(engine: Engine) -> None:
         return
     event.listen(engine, "begin", _begin_postgresql)
     event.listen(engine, "checkin", _checkin_postgresql)
+
+
+def set_parameters(names: Iterable[str]) -> dict[str, BindParameter]:
+    """The ``SET`` clause of an UPDATE built once and run many times: each of the columns
+    ``names`` to a bound parameter, whose values :func:`set_values` gives."""
+    return {name: bindparam(f"new_{name}") for name in names}
+
+
+def set_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that give the columns of :func:`set_parameters` their ``values``."""
+    return {f"new_{name}": value for name, value in values.items()}
 
 
 def changed_rows(statement: Update | Delete, parameters: dict[str, Any] | None = None) -> int:

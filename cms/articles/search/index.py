@@ -22,7 +22,7 @@ from cms.articles.models import Article, Revision, Version
 from cms.articles.search.models import HEAD, LABEL_MAX, SearchDocument, SearchLabel
 from cms.articles.search.syntax import config_for
 from cms.articles.search.text import fold, html_text, summary_text
-from cms.core.database import changed_rows
+from cms.core.database import changed_rows, set_parameters, set_values
 from cms.core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def _replace_statement(names: tuple[str, ...]) -> Update:
             SearchDocument.article_id == bindparam("document_article_id"),
             SearchDocument.version == bindparam("document_version"),
         )
-        .values({name: bindparam(f"new_{name}") for name in names})
+        .values(set_parameters(names))
     )
 
 
@@ -64,11 +64,7 @@ def _write(article_id: int, version: int, values: dict) -> None:
     """Insert or replace the document ``(article_id, version)``."""
     changed = changed_rows(
         _replace_statement(tuple(values)),
-        {
-            "document_article_id": article_id,
-            "document_version": version,
-            **{f"new_{name}": value for name, value in values.items()},
-        },
+        {"document_article_id": article_id, "document_version": version, **set_values(values)},
     )
     if not changed:
         db.session.add(SearchDocument(article_id=article_id, version=version, **values))
