@@ -15,6 +15,7 @@ from cms.auth import operations as auth
 from cms.auth.views import auth_blp, throttle_logins, users_blp
 from cms.cli import cms_cli
 from cms.core.api import ProblemApi
+from cms.core.changes import init_announcements
 from cms.core.database import configure_custom_plans, configure_liveness, configure_read_only
 from cms.core.extensions import db, make_api, make_content_api, migrate
 from cms.core.http import (
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_logging(app)
     db.init_app(app)
+    init_announcements()
     with app.app_context():
         configure_sqlite(db.engine)
         configure_read_only(db.engine)

@@ -194,6 +194,7 @@ def webhook_settings() -> dict:
         "CMS_WEBHOOK_LEASE_SECONDS": _float("CMS_WEBHOOK_LEASE_SECONDS", 60.0),
         "CMS_WEBHOOK_ALLOW_PRIVATE": _flag("CMS_WEBHOOK_ALLOW_PRIVATE"),
         "CMS_PARTNER_KEY_CACHE_SECONDS": _float("CMS_PARTNER_KEY_CACHE_SECONDS", 5.0),
+        "CMS_PARTNER_VIEW_CACHE_SECONDS": _float("CMS_PARTNER_VIEW_CACHE_SECONDS", 5.0),
         "CMS_WORKER_SENDERS": _int("CMS_WORKER_SENDERS", 4),
         "CMS_WEBHOOK_RETRY_HOURS": _float("CMS_WEBHOOK_RETRY_HOURS", 72.0),
         "CMS_WEBHOOK_SECRET_OVERLAP_HOURS": _float("CMS_WEBHOOK_SECRET_OVERLAP_HOURS", 24.0),
@@ -207,8 +208,9 @@ def webhook_settings() -> dict:
         raise ValueError("CMS_WEBHOOK_LEASE_SECONDS must be at least twice CMS_WEBHOOK_TIMEOUT")
     if settings["CMS_WORKER_SENDERS"] < 1:
         raise ValueError("CMS_WORKER_SENDERS must be at least 1")
-    if settings["CMS_PARTNER_KEY_CACHE_SECONDS"] < 0:
-        raise ValueError("CMS_PARTNER_KEY_CACHE_SECONDS must not be negative")
+    for name in ("CMS_PARTNER_KEY_CACHE_SECONDS", "CMS_PARTNER_VIEW_CACHE_SECONDS"):
+        if settings[name] < 0:
+            raise ValueError(f"{name} must not be negative")
     if settings["CMS_WEBHOOK_RETRY_HOURS"] <= 0:
         raise ValueError("CMS_WEBHOOK_RETRY_HOURS must be positive")
     if settings["CMS_WEBHOOK_SECRET_OVERLAP_HOURS"] < 0:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from cms.app import create_app
 from cms.config import engine_options
+from cms.core.changes import count_change
 from cms.core.extensions import db
 from cms.delivery.models import FanOutCursor
 from tests import factories
@@ -127,6 +128,8 @@ def session(app) -> Iterator[scoped_session]:
             db.session = original
             outer.rollback()
             connection.close()
+            # What the test committed is undone: no cache may still answer from it.
+            count_change()
 
 
 @pytest.fixture
@@ -145,6 +148,7 @@ def live_db(app) -> Iterator[Flask]:
                 connection.execute(table.delete())
             # As the migrations leave it: the fan-out cursor is a single row.
             connection.execute(FanOutCursor.__table__.insert().values(id=1, event_id=0))
+        count_change()  # nothing announced the emptied tables
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from cms.articles.search import index as search_index
 from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
+from cms.core.changes import announce
 from cms.core.database import changed_rows, set_parameters, set_values
 from cms.core.errors import (
     Conflict,
@@ -453,6 +454,8 @@ def set_follows(
             raise _lineage_error("kind", "Say how this story follows the other one.")
         _ensure_no_cycle(article.id, follows)
     swap_state(article, follows_id=follows, follows_kind=kind)
+    # Partners see a story's links: cached views of it must not outlive the change.
+    announce(f"lineage {article.id}")
     log.info("article %s follows %s (%s)", article.id, follows, kind)
     return get_article(article.id)
 

@@ -19,7 +19,7 @@ from cms.core.errors import NotAcceptable
 from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, public_url
 from cms.core.routing import ID
 from cms.core.types import utcnow
-from cms.delivery import feeds, queries, representations, usage, waiting
+from cms.delivery import feeds, freshness, queries, representations, usage, waiting
 from cms.delivery.access import Reader
 from cms.delivery.guards import current_reader, partner_required, quota_headers
 from cms.delivery.models import UsageChannel
@@ -233,7 +233,10 @@ class ContentArticle(MethodView):
         fmt = _format(format)
         now = utcnow()
         reader = current_reader()
-        found, links = queries.find_article(reader, article_id, version=version)
+        found, links = freshness.remembered(
+            ("article", reader.embargo_access, reader.sections, article_id, version),
+            lambda: queries.find_article(reader, article_id, version=version),
+        )
         channel = UsageChannel.NINJS if fmt == representations.NINJS_FORMAT else UsageChannel.API
         usage.count(reader.partner_id, (article_id,), channel)
         etag = representations.article_etag(found, fmt, now, reader, links)

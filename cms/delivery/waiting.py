@@ -6,7 +6,7 @@ back, waits on a :class:`threading.Condition`, and checks again when woken.
 Who wakes it:
 
 - **PostgreSQL**: the transaction that writes a delivery event also runs
-  ``pg_notify`` (:func:`cms.outbox.operations.notify_event`), delivered when it
+  ``pg_notify`` (:func:`cms.core.changes.announce`), delivered when it
   commits. Each process has **one** listener thread on a dedicated connection
   (``LISTEN``), which wakes every waiting request of the process. One
   connection per process, not one per waiting request: a thousand waiting
@@ -34,8 +34,8 @@ import psycopg
 from flask import Flask, current_app, request
 from sqlalchemy import make_url
 
+from cms.core.changes import CHANNEL
 from cms.core.extensions import db
-from cms.outbox.operations import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class EventSignal:
                 with psycopg.connect(
                     self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
                 ) as connection:
-                    connection.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    connection.execute(f"LISTEN {CHANNEL}")
                     self.listening = True
                     # Whatever committed while no one listened is looked at now.
                     self.notify()

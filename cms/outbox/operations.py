@@ -12,14 +12,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from cms.articles.models import Revision, Version, VersionKind
+from cms.core.changes import announce
 from cms.core.extensions import db
 from cms.core.types import utcnow
 from cms.outbox.models import Audience, DeliveryEvent, EventKind
 
 #: Key of the PostgreSQL advisory lock that orders delivery events (ASCII "feed").
 FEED_LOCK_KEY = 0x66656564
-#: The PostgreSQL channel told of every delivery event when its transaction commits.
-EVENTS_CHANNEL = "cms_delivery_events"
 
 #: What partners are told a publication of each kind is.
 _PUBLICATION_EVENTS = {
@@ -116,10 +115,9 @@ def record_release(embargoed: DeliveryEvent, *, at: datetime) -> DeliveryEvent:
 
 
 def notify_event(event: DeliveryEvent) -> None:
-    """Tell ``EVENTS_CHANNEL`` listeners of ``event`` when (and only if) the transaction
-    commits (PostgreSQL ``pg_notify``; nothing on SQLite). Long polls wake on it."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_notify(EVENTS_CHANNEL, str(event.id))))
+    """Announce ``event`` (:func:`cms.core.changes.announce`): when (and only if) the
+    transaction commits, long polls wake and cached partner views are refreshed."""
+    announce(f"event {event.id}")
 
 
 def _append(event: DeliveryEvent) -> DeliveryEvent:
