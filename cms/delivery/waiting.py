@@ -24,6 +24,7 @@ A request also stops waiting, within a second, when its client has gone
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import threading
 import time
@@ -43,7 +44,9 @@ T = TypeVar("T")
 
 #: Longest a waiting request goes without looking at its client.
 _CLIENT_CHECK_SECONDS = 1.0
-#: How long the listener waits for a notification before looking at its stop flag.
+#: The listener's ``application_name``, as ``pg_stat_activity`` shows it.
+LISTENER_NAME = "cms-listener"
+#: Longest the listener waits on its socket before looking for notifications anyway.
 _LISTEN_SLICE_SECONDS = 5.0
 #: Pause before the listener reconnects after losing its connection.
 _RECONNECT_SECONDS = 1.0
@@ -96,15 +99,22 @@ class EventSignal:
         while True:
             try:
                 with psycopg.connect(
-                    self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+                    self._conninfo,
+                    autocommit=True,
+                    connect_timeout=self._connect_timeout,
+                    application_name=LISTENER_NAME,
                 ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening = True
                     # Whatever committed while no one listened is looked at now.
                     self.notify()
                     while True:
-                        for _notice in connection.notifies(timeout=_LISTEN_SLICE_SECONDS):
+                        for _notice in connection.notifies(timeout=0):
                             self.notify()
+                        # Wait on the socket here, not in notifies(timeout=...): psycopg
+                        # wakes every 0.1 s to look for signals, and each wake-up took the
+                        # GIL from the process's requests (+25 µs, a fifth of /healthz).
+                        select.select([connection.fileno()], [], [], _LISTEN_SLICE_SECONDS)
             except Exception as error:
                 if self.listening:
                     log.warning("event listener lost its connection: %s", error)

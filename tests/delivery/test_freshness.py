@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from cms.articles import operations as article_ops
 from cms.articles.models import FollowKind
 from cms.core.extensions import db
 from cms.delivery import freshness
-from cms.delivery.waiting import event_signal
+from cms.delivery.waiting import LISTENER_NAME, event_signal
 from tests import factories
 from tests.databases import recorded_statements
 
@@ -165,6 +166,32 @@ def test_a_change_committed_by_another_process_is_seen(
             time.sleep(0.05)
             answer = client.get(path, headers={**partner, "If-None-Match": etag})
     assert answer.status_code == 410
+
+
+@pytest.mark.live
+def test_the_listener_reconnects_when_its_connection_is_killed(live_db, dialect):
+    if dialect != "postgresql":
+        pytest.skip("SQLite has no listener")
+    _wait_for_listener(dialect)
+    signal = event_signal()
+    seen = signal.generation
+
+    with db.engine.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": LISTENER_NAME},
+        ).scalars()
+        assert any(killed)
+
+    deadline = time.monotonic() + NOTICE_SECONDS
+    while (signal.generation == seen or not signal.listening) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Back, and it said so: what it may have missed meanwhile is no longer answered from memory.
+    assert signal.listening
+    assert signal.generation != seen
 
 
 def test_the_data_version_changes_with_every_commit_of_another_connection(tmp_path):
