@@ -2,8 +2,8 @@
 
 Prints single-article reads and 304 revalidations by a partner as ratios to a
 bare Flask endpoint served the same way (beside the app's own ``/healthz``,
-which pays the same per-request plumbing: request id, access log line,
-unit-of-work commit, one query), and Atom feeds of 50 stories per
+which pays the same per-request plumbing: request id, access log line, the
+unit of work's hooks), and Atom feeds of 50 stories per
 second: rendered from scratch in-process, and served through gunicorn (where
 an unchanged feed comes from the per-process cache). Runs on SQLite, and on
 PostgreSQL too when ``CMS_TEST_DATABASE_URL`` names a server.
