@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import make_url
 
 from cms.core.cache import app_cache
 from cms.core.changes import committed
+from cms.core.extensions import db
 from cms.delivery.waiting import event_signal
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ class DataVersion:
         self._connection: sqlite3.Connection | None = None
         #: Which connection: the process and how many this object opened before.
         self._opened: tuple[int, int] = (0, 0)
+        #: Whether the last read failed (logged once, not on every request).
+        self._failing = False
 
     def read(self) -> tuple[int, int, int] | None:
         """Return the number with the connection it was read on, or ``None`` when the
@@ -76,17 +78,22 @@ class DataVersion:
                     )
                     self._opened = (os.getpid(), self._opened[1] + 1)
                 (version,) = self._connection.execute("PRAGMA data_version").fetchone()
+                self._failing = False
                 return (*self._opened, version)
             except sqlite3.Error as error:
-                log.warning("cannot read the data version of %s: %s", self._uri, error)
+                if self._connection is not None or not self._failing:
+                    log.warning("cannot read the data version of %s: %s", self._uri, error)
                 self._connection = None
+                self._failing = True
                 return None
 
 
 def _data_version(app: Flask) -> DataVersion | None:
     """Return ``app``'s :class:`DataVersion`, or ``None`` unless it is on a SQLite file."""
     if _DATA_VERSION not in app.extensions:
-        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        # The engine's URL, not the configured one: Flask-SQLAlchemy puts a relative
+        # SQLite path under the instance folder.
+        url = db.engine.url
         found = None
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             found = DataVersion(url.database)

@@ -214,5 +214,10 @@ def test_the_data_version_changes_with_every_commit_of_another_connection(tmp_pa
     assert watched.read() != second
 
 
-def test_an_unreadable_file_has_no_data_version(tmp_path):
-    assert freshness.DataVersion(str(tmp_path / "missing" / "cms.db")).read() is None
+def test_an_unreadable_file_has_no_data_version_and_says_so_once(tmp_path, caplog):
+    watched = freshness.DataVersion(str(tmp_path / "missing" / "cms.db"))
+
+    assert watched.read() is None
+    assert watched.read() is None  # every request asks: one warning, not one each
+    warnings = [r for r in caplog.records if "cannot read the data version" in r.message]
+    assert len(warnings) == 1
