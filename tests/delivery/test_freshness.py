@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from cms.articles import operations as article_ops
 from cms.articles.models import FollowKind
+from cms.core import changes
 from cms.core.extensions import db
 from cms.delivery import freshness
 from cms.delivery.waiting import LISTENER_NAME, event_signal
@@ -120,6 +121,7 @@ _WITHDRAW = """
 import sys
 from cms.articles.models import Article
 from cms.auth.models import User
+from cms.core import changes
 from cms.core.extensions import db
 from tests import factories
 from tests.conftest import make_test_app
@@ -166,6 +168,21 @@ def test_a_change_committed_by_another_process_is_seen(
             time.sleep(0.05)
             answer = client.get(path, headers={**partner, "If-None-Match": etag})
     assert answer.status_code == 410
+
+
+@pytest.mark.live
+def test_the_application_session_counts_its_announced_commits(live_db):
+    reporter = factories.user(role="reporter")
+    editor = factories.user(role="editor")
+    draft = factories.article(reporter)
+    before = changes.committed()
+
+    factories.published(draft, editor)  # Flask-SQLAlchemy's own session, a real commit
+    counted = changes.committed()
+    factories.article(reporter)  # a commit that announces nothing
+
+    assert counted == before + 1
+    assert changes.committed() == counted
 
 
 @pytest.mark.live
