@@ -39,7 +39,7 @@ from cms.audit.models import AuditAction
 from cms.audit.operations import record_audit
 from cms.auth.models import User
 from cms.core.changes import announce
-from cms.core.database import changed_rows, set_parameters, set_values
+from cms.core.database import changed_rows, execute, set_parameters, set_values
 from cms.core.errors import (
     Conflict,
     MergeConflict,
@@ -145,7 +145,7 @@ def store_body(markdown: str) -> Body:
     check_markup(markdown)
     digest = body_digest(markdown)
     html = render_markdown(markdown)
-    inserted = db.session.execute(
+    inserted = execute(
         _insert_body(db.session.get_bind().dialect.name),
         {"hash": digest, "markdown": markdown, "html": html},
     ).first()
@@ -224,7 +224,7 @@ def _append_revision(
         "body_hash": body.hash,
     }
     # One INSERT, the row then taken as loaded: a revision is never changed after.
-    revision_id = db.session.execute(_insert_revision(), values).scalar_one()
+    revision_id = execute(_insert_revision(), values).scalar_one()
     revision = Revision(id=revision_id, **values)
     make_transient_to_detached(revision)
     db.session.add(revision)

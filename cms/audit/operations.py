@@ -9,7 +9,7 @@ from sqlalchemy import Select, insert, select
 
 from cms.audit.models import AuditAction, AuditEntry
 from cms.auth.models import User
-from cms.core.extensions import db
+from cms.core.database import execute
 from cms.core.pagination import SortKey
 from cms.core.types import utcnow
 
@@ -33,7 +33,7 @@ def record_audit(
     One INSERT, at once: entries are append-only and nothing reads one back in the
     transaction that writes it, so the unit of work has nothing to track.
     """
-    db.session.execute(
+    execute(
         _INSERT,
         {
             "article_id": article_id,

@@ -10,7 +10,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Response, has_request_context, request
-from sqlalchemy import BindParameter, CursorResult, Delete, Engine, Update, bindparam, event
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Delete,
+    Engine,
+    Executable,
+    Update,
+    bindparam,
+    event,
+)
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -133,16 +142,23 @@ def changed_rows(statement: Update | Delete, parameters: dict[str, Any] | None =
     and return how many rows it matched.
 
     The statement's ``WHERE`` is the whole guard of a compare-and-swap, so the
-    session's objects are left as they are (``synchronize_session=False``): a
-    caller that needs them reloads them.
+    session's objects are left as they are: a caller that needs them reloads
+    them. Pending changes are flushed first, as the ORM would before any statement.
     """
-    result = db.session.execute(
-        statement, parameters, execution_options={"synchronize_session": False}
-    )
-    # Session.execute is typed as returning any Result; a bulk UPDATE or DELETE
-    # without RETURNING always gives the CursorResult that carries the row count.
-    assert isinstance(result, CursorResult)
-    return result.rowcount
+    return execute(statement, parameters).rowcount
+
+
+def execute(statement: Executable, parameters: dict[str, Any] | None = None) -> CursorResult:
+    """Execute a Core statement on the session's connection, pending changes flushed
+    first as the ORM would, and return its result.
+
+    For statements whose rows the unit of work does not track (bulk writes,
+    append-only inserts, plain-row reads): the ORM's own execution of them costs
+    30 to 40 µs more a statement, for bookkeeping they do not need.
+    """
+    session = db.session
+    session.flush()
+    return session.connection().execute(statement, parameters)
 
 
 def unavailable_response(error: Exception) -> Response:
