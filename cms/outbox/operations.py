@@ -114,21 +114,16 @@ def record_release(embargoed: DeliveryEvent, *, at: datetime) -> DeliveryEvent:
     )
 
 
-def notify_event(event: DeliveryEvent) -> None:
-    """Announce ``event`` (:func:`cms.core.changes.announce`): when (and only if) the
-    transaction commits, long polls wake and cached partner views are refreshed."""
-    announce(f"event {event.id}")
-
-
 def _append(event: DeliveryEvent) -> DeliveryEvent:
     """Number ``event`` after every committed one and flush it; set its audience if unset.
 
-    Listeners are notified when the transaction commits.
+    It is announced (:func:`cms.core.changes.announce`): when the transaction commits,
+    long polls wake and partner views remembered before it are refreshed.
     """
     lock_feed()
     if event.audience is None:
         event.audience = audience_for(event)
     db.session.add(event)
     db.session.flush()
-    notify_event(event)
+    announce(f"event {event.id}")
     return event
