@@ -85,6 +85,12 @@ class Reader:
         )
 
     @property
+    def kind(self) -> tuple[bool, tuple[str, ...] | None]:
+        """What decides what the reader sees (embargo access and sections): readers of
+        one kind share statements and remembered answers."""
+        return (self.embargo_access, self.sections)
+
+    @property
     def audiences(self) -> tuple[Audience, Audience]:
         other = Audience.EMBARGO_ACCESS if self.embargo_access else Audience.NO_EMBARGO_ACCESS
         return (Audience.ALL, other)

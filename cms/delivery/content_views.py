@@ -234,7 +234,7 @@ class ContentArticle(MethodView):
         now = utcnow()
         reader = current_reader()
         found, links = freshness.remembered(
-            ("article", reader.embargo_access, reader.sections, article_id, version),
+            ("article", reader.kind, article_id, version),
             lambda: queries.find_article(reader, article_id, version=version),
         )
         channel = UsageChannel.NINJS if fmt == representations.NINJS_FORMAT else UsageChannel.API

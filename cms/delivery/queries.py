@@ -117,7 +117,7 @@ def _statement(name: str, reader: Reader, build: Callable[[], Select]) -> Select
     The hot path of the content API then spends no time constructing SQL.
     """
     statements = app_cache("delivery.statements", 256)
-    key = (name, reader.embargo_access, reader.sections)
+    key = (name, reader.kind)
     statement = statements.get(key)
     if statement is None:
         statement = build()
