@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from werkzeug.datastructures import ETags
-from werkzeug.http import http_date, parse_etags, unquote_etag
+from werkzeug.http import parse_etags, unquote_etag
 from werkzeug.sansio.utils import get_current_url, get_host
 
 from cms.core.database import UNAVAILABLE, read_only_request, unavailable_response
@@ -322,12 +322,10 @@ def not_modified(
 
     ``If-None-Match`` is compared weakly with ``etag`` and, when sent, decides
     alone (RFC 9110 §13.2.2); otherwise ``If-Modified-Since`` is compared with
-    ``last_modified``, when given. The 304 carries ``ETag``, ``Last-Modified``
-    and ``headers``, as the 200 would.
+    ``last_modified``, when given. The 304 carries ``ETag`` and ``headers``, as
+    the 200 would, but not ``Last-Modified``: with an ETag, RFC 9110 §15.4.5
+    asks a 304 to leave it out.
     """
-    answer = {"ETag": etag, **(headers or {})}
-    if last_modified is not None:
-        answer["Last-Modified"] = http_date(last_modified)
     if_none_match = request.headers.get("If-None-Match", "").strip()
     if if_none_match:
         # A cache usually sends back exactly the tag it was given: no parsing then.
@@ -339,7 +337,7 @@ def not_modified(
             and since is not None
             and last_modified.replace(microsecond=0) <= since
         )
-    return Response(status=304, headers=answer) if matched else None
+    return Response(status=304, headers={"ETag": etag, **(headers or {})}) if matched else None
 
 
 def with_etag(

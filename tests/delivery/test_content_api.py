@@ -277,6 +277,8 @@ def test_etag_and_last_modified_give_304(client, partner, reporter, editor):
     again = _get(client, path, partner, **{"If-None-Match": etag})
     assert again.status_code == 304
     assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    assert "Last-Modified" not in again.headers  # RFC 9110 §15.4.5: the ETag says it
     assert again.data == b""
     assert _get(client, path, partner, **{"If-None-Match": f"W/{etag}"}).status_code == 304
     assert _get(client, path, partner, **{"If-None-Match": '"other", ' + etag}).status_code == 304
