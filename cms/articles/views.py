@@ -6,7 +6,6 @@ from typing import Any, cast
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cms.articles import diffs, listing, operations
 from cms.articles.diffs.review import DEFAULT_CONTEXT
@@ -30,6 +29,7 @@ from cms.articles.schemas import (
     RevisionSchema,
 )
 from cms.auth.guards import auth_required, current_user
+from cms.core.api import Blueprint
 from cms.core.cache import app_cache
 from cms.core.errors import NotAcceptable
 from cms.core.http import (

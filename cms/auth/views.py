@@ -5,7 +5,6 @@ import hashlib
 from flask import Response, request
 from flask.views import MethodView
 from flask_limiter import Limiter
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from cms.auth import operations
@@ -18,6 +17,7 @@ from cms.auth.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+from cms.core.api import Blueprint
 from cms.core.http import require_json_body
 from cms.core.pagination import CursorArgsSchema, SortKey, cursor_page_schema, keyset_page
 from cms.core.routing import ID

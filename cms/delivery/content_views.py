@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.http import http_date, parse_options_header
 
+from cms.core.api import Blueprint
 from cms.core.errors import NotAcceptable
 from cms.core.http import ETAG_HEADER, IF_NONE_MATCH_HEADER, not_modified, public_url
 from cms.core.routing import ID

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cms.auth.guards import auth_required
 from cms.auth.models import Role
+from cms.core.api import Blueprint
 from cms.core.http import require_json_body
 from cms.core.pagination import CursorArgsSchema, cursor_page_schema, keyset_page
 from cms.core.routing import ID

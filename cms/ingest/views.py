@@ -2,11 +2,11 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cms.articles import operations as articles
 from cms.articles.views import article_view
 from cms.auth.guards import auth_required, current_user
+from cms.core.api import Blueprint
 from cms.core.errors import UnsupportedMediaType, ValidationFailed
 from cms.core.http import with_etag
 from cms.core.pagination import cursor_page_schema, keyset_page

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cms.articles.operations import get_article
 from cms.auth.guards import auth_required, current_user
+from cms.core.api import Blueprint
 from cms.core.http import require_json_body
 from cms.core.routing import ID
 from cms.notes import operations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cms.articles.operations import get_article
 from cms.articles.schemas import ArticleSchema
@@ -11,6 +10,7 @@ from cms.articles.views import article_response
 from cms.audit.operations import HISTORY_ORDER, history_query
 from cms.audit.schemas import AuditEntrySchema
 from cms.auth.guards import auth_required, current_user
+from cms.core.api import Blueprint
 from cms.core.http import (
     ETAG_HEADER,
     IF_MATCH_DOC,

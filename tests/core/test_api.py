@@ -7,8 +7,14 @@ from collections.abc import Iterator
 
 import jsonschema
 import pytest
+from flask import Flask, jsonify
+from flask_smorest import Api
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
 from openapi_spec_validator import validate
+from werkzeug.exceptions import BadRequestKeyError
 
+from cms.core.api import Blueprint
 from tests import factories
 
 EDITORS = "/api/v1/openapi.json"
@@ -180,3 +186,65 @@ def test_problem_documents_match_the_documented_schema(client, reporter):
         assert answer.mimetype == "application/problem+json"
         validator.validate(answer.json)
     assert answers[1].json["instance"] == "/api/v1/articles/%C3%A9%09%25"
+
+
+# --- The blueprint every API view is registered on ----------------------------------------------
+
+
+class _ProbeArgs(Schema):
+    n = ma_fields.Integer()
+    tag = ma_fields.List(ma_fields.String())
+
+
+def _probe_app() -> tuple[Flask, Api]:
+    app = Flask(__name__)
+    app.config.update(API_TITLE="probe", API_VERSION="1", OPENAPI_VERSION="3.1.0")
+    api = Api(app)
+    blp = Blueprint("probe", __name__)
+
+    @blp.route("/probe")
+    @blp.arguments(_ProbeArgs(), location="query", as_kwargs=True)
+    @blp.alt_response(409, description="Taken.")
+    @blp.doc(summary="Probe")
+    def probe(**arguments):
+        return jsonify(arguments)
+
+    api.register_blueprint(blp)
+    return app, api
+
+
+def test_documenting_decorators_describe_the_view_without_wrapping_it():
+    blp = Blueprint("probe", __name__)
+
+    def view():
+        return "ok"
+
+    assert blp.alt_response(409, description="Taken.")(view) is view
+    assert blp.doc(summary="Probe")(view) is view
+    assert view._apidoc["response"]["responses"][409][0]["description"] == "Taken."  # type: ignore[attr-defined]
+    assert view._apidoc["manual_doc"] == {"summary": "Probe"}  # type: ignore[attr-defined]
+
+    _app, api = _probe_app()
+    operation = api.spec.to_dict()["paths"]["/probe"]["get"]
+    assert operation["summary"] == "Probe"
+    assert operation["responses"]["409"]["description"] == "Taken."
+
+
+def test_query_arguments_are_read_without_an_exception_per_absent_one(monkeypatch):
+    app, _api = _probe_app()
+    client = app.test_client()
+    missed: list[str] = []
+    build = BadRequestKeyError.__init__
+
+    def counting(self, key=None, *args, **kwargs):
+        missed.append(key)
+        build(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(BadRequestKeyError, "__init__", counting)
+
+    assert client.get("/probe").json == {}
+    assert client.get("/probe?n=3").json == {"n": 3}
+    assert client.get("/probe?tag=a&tag=b").json == {"tag": ["a", "b"]}
+    assert client.get("/probe?n=x").status_code == 422
+    # werkzeug raises it for headers too: only the schema's fields count here.
+    assert {"n", "tag"}.isdisjoint(missed)
