@@ -26,8 +26,11 @@ run: $(VENV)/.installed
 	@echo "Serving the newsroom API on http://$(HOST):$(PORT)/ (docs: /api/v1/docs). Ctrl-C stops it."
 	$(BIN)/gunicorn --worker-class gthread --workers 2 --threads 16 --bind $(HOST):$(PORT) wsgi:app
 
+# Two processes: much of the suite waits on servers, subprocesses and the databases.
+PYTEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench

@@ -145,6 +145,18 @@ def test_compatibility_headers_carry_event_id_attempt_timestamp_and_signature():
         (SECRET, "-5", BODY, NOW),
         (SECRET, "\uff11\uff12", BODY, NOW),  # non-ASCII digits
     ],
+    # Named, not derived from the values: the secrets are random, and pytest-xdist's
+    # workers must collect the same tests.
+    ids=[
+        "wrong secret",
+        "body changed",
+        "timestamp changed",
+        "replayed later",
+        "empty timestamp",
+        "no timestamp",
+        "negative timestamp",
+        "non-ASCII digits",
+    ],
 )
 def test_compatibility_verification_refuses_anything_else(secret, timestamp, body, now):
     header = signing.signature(SECRET, NOW, BODY)

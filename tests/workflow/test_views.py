@@ -227,6 +227,8 @@ def test_a_correction_without_a_note_is_422(client, reporter, editor, staff):
         ("next tuesday", "datetime"),
         ((datetime.now(UTC) - timedelta(minutes=5)).isoformat(), "future"),
     ],
+    # Named, not derived from the values: pytest-xdist's workers must collect the same tests.
+    ids=["naive", "date only", "words", "past"],
 )
 def test_schedule_refuses_naive_malformed_and_past_times(
     client, reporter, editor, staff, publish_at, message
