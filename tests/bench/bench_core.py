@@ -3,8 +3,8 @@
 Prints single-article reads per second (:data:`CONNECTIONS` clients) and
 revision writes per second (:data:`WRITERS` clients, each PATCHing its own
 story with ``If-Match``), each as a ratio to a bare Flask endpoint served the
-same way. Runs on SQLite, and on PostgreSQL too when ``CMS_TEST_DATABASE_URL``
-names a server.
+same way, measured in turn with it (:func:`tests.bench.load.interleaved`). Runs
+on SQLite, and on PostgreSQL too when ``CMS_TEST_DATABASE_URL`` names a server.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import flask_migrate
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
 from cms.core.extensions import db
-from tests.bench.load import Result, run
+from tests.bench.load import Measurement, interleaved, run
 from tests.conftest import make_test_app
 from tests.databases import scratch_postgres
 from tests.servers import gunicorn
@@ -65,13 +65,14 @@ def prepare(url: str) -> tuple[str, list[tuple[int, str]]]:
     return result
 
 
-def read(base_url: str, path: str, headers: dict[str, str] | None = None) -> Result:
-    """GET ``path`` from :data:`CONNECTIONS` clients for :data:`SECONDS`; return the totals."""
-    return run(
+def read(base_url: str, path: str, headers: dict[str, str] | None = None) -> Measurement:
+    """A measurement of GETs of ``path`` from :data:`CONNECTIONS` clients."""
+    return lambda warmup, seconds: run(
         base_url,
         lambda i, s: ("GET", path, None, headers or {}),
         threads=CONNECTIONS,
-        seconds=SECONDS,
+        seconds=seconds,
+        warmup=warmup,
     )
 
 
@@ -79,41 +80,56 @@ def bench(label: str, url: str) -> dict[str, float]:
     """Print the figures on the database at ``url``; return the hot-path rows."""
     token, articles = prepare(url)
     auth = {"Authorization": f"Bearer {token}"}
+    # Each writer's next body and the ETag of its story's head, from one slice to the next.
+    writers: list[dict] = [{"etag": etag} for _id, etag in articles]
+
+    def write_request(index: int, state: dict):
+        state["n"] = state.get("n", 0) + 1
+        body = json.dumps({"body": f"{BODY}\n\nUpdate number {state['n']}."}).encode()
+        headers = {**auth, "Content-Type": "application/json", "If-Match": state["etag"]}
+        return "PATCH", f"/api/v1/articles/{articles[index][0]}", body, headers
+
+    def remember_etag(index: int, state: dict, response) -> None:
+        state["etag"] = response.getheader("ETag", state["etag"])
+
+    def article_read(index: int, state: dict):
+        return "GET", f"/api/v1/articles/{articles[index % WRITERS][0]}", None, auth
+
+    def bare_write(index: int, state: dict):
+        return "PATCH", "/article", b"{}", {"Content-Type": "application/json"}
+
     with gunicorn("tests.bench.bare:app") as bare, gunicorn(env={"CMS_DATABASE_URL": url}) as cms:
-        read_base = read(bare.base_url, "/article")
-        reads = run(
-            cms.base_url,
-            lambda i, s: ("GET", f"/api/v1/articles/{articles[i % WRITERS][0]}", None, auth),
-            threads=CONNECTIONS,
-            seconds=SECONDS,
+        figures = interleaved(
+            {
+                "read_base": read(bare.base_url, "/article"),
+                "reads": lambda warmup, seconds: run(
+                    cms.base_url,
+                    article_read,
+                    threads=CONNECTIONS,
+                    seconds=seconds,
+                    warmup=warmup,
+                ),
+                "write_base": lambda warmup, seconds: run(
+                    bare.base_url,
+                    bare_write,
+                    threads=WRITERS,
+                    seconds=seconds,
+                    warmup=warmup,
+                ),
+                "writes": lambda warmup, seconds: run(
+                    cms.base_url,
+                    write_request,
+                    threads=WRITERS,
+                    seconds=seconds,
+                    warmup=warmup,
+                    on_response=remember_etag,
+                    states=writers,
+                ),
+            },
+            SECONDS,
         )
-
-        def write_request(index: int, state: dict):
-            state["n"] = state.get("n", 0) + 1
-            body = json.dumps({"body": f"{BODY}\n\nUpdate number {state['n']}."}).encode()
-            headers = {
-                **auth,
-                "Content-Type": "application/json",
-                "If-Match": state.get("etag", articles[index][1]),
-            }
-            return "PATCH", f"/api/v1/articles/{articles[index][0]}", body, headers
-
-        def remember_etag(index: int, state: dict, response) -> None:
-            state["etag"] = response.getheader("ETag", state.get("etag"))
-
-        write_base = run(
-            bare.base_url,
-            lambda i, s: ("PATCH", "/article", b"{}", {"Content-Type": "application/json"}),
-            threads=WRITERS,
-            seconds=SECONDS,
-        )
-        writes = run(
-            cms.base_url,
-            write_request,
-            threads=WRITERS,
-            seconds=SECONDS,
-            on_response=remember_etag,
-        )
+    read_base, reads = figures["read_base"], figures["reads"]
+    write_base, writes = figures["write_base"], figures["writes"]
 
     print(f"\n== core API on {label} (gunicorn, 2 workers) ==")
     print(read_base.line(f"bare Flask GET (baseline, {CONNECTIONS} clients)"))

@@ -1,9 +1,9 @@
 """Partner content API through gunicorn (2 workers), against bare Flask in the same run.
 
 Prints single-article reads and 304 revalidations by a partner as ratios to a
-bare Flask endpoint served the same way (beside the app's own ``/healthz``,
-which pays the same per-request plumbing: request id, access log line, the
-unit of work's hooks), and Atom feeds of 50 stories per
+bare Flask endpoint served the same way and measured in turn with them (beside
+the app's own ``/healthz``, which pays the same per-request plumbing: request
+id, access log line, the unit of work's hooks), and Atom feeds of 50 stories per
 second: rendered from scratch in-process, and served through gunicorn (where
 an unchanged feed comes from the per-process cache). Runs on SQLite, and on
 PostgreSQL too when ``CMS_TEST_DATABASE_URL`` names a server.
@@ -24,7 +24,7 @@ from cms.delivery import access, feeds, queries, representations
 from cms.delivery import operations as delivery_ops
 from cms.workflow import operations as workflow_ops
 from tests.bench.bench_core import BODY, CONNECTIONS, SECONDS, databases, read
-from tests.bench.load import run
+from tests.bench.load import interleaved, run
 from tests.conftest import make_test_app
 from tests.servers import gunicorn
 
@@ -118,13 +118,27 @@ def bench(label: str, url: str) -> dict[str, float]:
             article_id = int(path.rsplit("/", 1)[1])
             return method, path, body, {**headers, "If-None-Match": etags[article_id]}
 
-        base = read(bare.base_url, "/article")
-        floor = read(cms.base_url, "/healthz")
-        reads = run(cms.base_url, article, threads=CONNECTIONS, seconds=SECONDS)
-        not_modified = run(
-            cms.base_url, revalidation, threads=CONNECTIONS, seconds=SECONDS, expect=(304,)
+        figures = interleaved(
+            {
+                "base": read(bare.base_url, "/article"),
+                "floor": read(cms.base_url, "/healthz"),
+                "reads": lambda warmup, seconds: run(
+                    cms.base_url, article, threads=CONNECTIONS, seconds=seconds, warmup=warmup
+                ),
+                "not_modified": lambda warmup, seconds: run(
+                    cms.base_url,
+                    revalidation,
+                    threads=CONNECTIONS,
+                    seconds=seconds,
+                    warmup=warmup,
+                    expect=(304,),
+                ),
+                "feed": read(cms.base_url, f"/content/v1/feeds/atom?limit={FEED_ITEMS}", auth),
+            },
+            SECONDS,
         )
-        feed = read(cms.base_url, f"/content/v1/feeds/atom?limit={FEED_ITEMS}", auth)
+        base, floor, reads = figures["base"], figures["floor"], figures["reads"]
+        not_modified, feed = figures["not_modified"], figures["feed"]
     rendered = render_rate(url, key)
 
     print(f"\n== partner content API on {label} (gunicorn, 2 workers, {CONNECTIONS} clients)")
