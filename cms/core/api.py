@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import http
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from apispec import APISpec, BasePlugin
 from flask import Request
 from flask.globals import request_ctx
 from flask_smorest import Api
-from marshmallow import Schema
+from marshmallow import Schema, missing
 from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
@@ -110,10 +111,38 @@ class _QueryArguments(Mapping[str, Any]):
 
 
 class _Parser(FlaskParser):
-    """webargs' Flask parser, reading query arguments through :class:`_QueryArguments`."""
+    """webargs' Flask parser, reading query arguments through :class:`_QueryArguments`,
+    and an empty query string as nothing when the schema has nothing to add to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._adds_nothing: weakref.WeakKeyDictionary[Schema, bool] = weakref.WeakKeyDictionary()
 
     def load_querystring(self, req: Request, schema: Schema) -> Any:
         return self._makeproxy(_QueryArguments(req.args), schema)
+
+    def parse(self, argmap: Any, req: Request | None = None, **kwargs: Any) -> Any:
+        """webargs' ``parse``; an empty query string through a schema with no required
+        field, no default and no hook loads as ``{}`` without loading it (a partner's
+        revalidation, most reads)."""
+        if (
+            kwargs.get("location") == "query"
+            and kwargs.get("validate") is None
+            and isinstance(argmap, Schema)
+            and not (req if req is not None else self.get_default_request()).args
+            and self._adds_nothing_to_nothing(argmap)
+        ):
+            return {}
+        return super().parse(argmap, req, **kwargs)
+
+    def _adds_nothing_to_nothing(self, schema: Schema) -> bool:
+        found = self._adds_nothing.get(schema)
+        if found is None:
+            found = self._adds_nothing[schema] = not any(schema._hooks.values()) and all(
+                not field.required and field.load_default is missing
+                for field in schema.load_fields.values()
+            )
+        return found
 
 
 class Blueprint(flask_smorest.Blueprint):

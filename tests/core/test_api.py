@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from flask import Flask, jsonify
 from flask_smorest import Api
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError, validates_schema
 from marshmallow import fields as ma_fields
 from openapi_spec_validator import validate
 from werkzeug.exceptions import BadRequestKeyError
@@ -196,6 +196,23 @@ class _ProbeArgs(Schema):
     tag = ma_fields.List(ma_fields.String())
 
 
+class _DefaultArgs(Schema):
+    limit = ma_fields.Integer(load_default=20)
+
+
+class _RequiredArgs(Schema):
+    q = ma_fields.String(required=True)
+
+
+class _CheckedArgs(Schema):
+    n = ma_fields.Integer()
+
+    @validates_schema
+    def refuse_nothing(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Say something.")
+
+
 def _probe_app() -> tuple[Flask, Api]:
     app = Flask(__name__)
     app.config.update(API_TITLE="probe", API_VERSION="1", OPENAPI_VERSION="3.1.0")
@@ -208,6 +225,17 @@ def _probe_app() -> tuple[Flask, Api]:
     @blp.doc(summary="Probe")
     def probe(**arguments):
         return jsonify(arguments)
+
+    for name, schema in (
+        ("defaults", _DefaultArgs),
+        ("required", _RequiredArgs),
+        ("checked", _CheckedArgs),
+    ):
+
+        @blp.route(f"/{name}", endpoint=name)
+        @blp.arguments(schema(), location="query", as_kwargs=True)
+        def echo(**arguments):
+            return jsonify(arguments)
 
     api.register_blueprint(blp)
     return app, api
@@ -248,3 +276,26 @@ def test_query_arguments_are_read_without_an_exception_per_absent_one(monkeypatc
     assert client.get("/probe?n=x").status_code == 422
     # werkzeug raises it for headers too: only the schema's fields count here.
     assert {"n", "tag"}.isdisjoint(missed)
+
+
+def test_an_empty_query_string_loads_as_the_schema_would_load_it(monkeypatch):
+    app, _api = _probe_app()
+    client = app.test_client()
+    loads: list[type] = []
+    load = Schema.load
+
+    def counting(self, *args, **kwargs):
+        loads.append(type(self))
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(Schema, "load", counting)
+
+    assert client.get("/probe").json == {}
+    assert loads == []  # nothing to load, nothing to add: not loaded
+    assert client.get("/probe?n=3").json == {"n": 3}
+    assert loads == [_ProbeArgs]
+    # A default, a required field or a schema's own check: loaded, as webargs would.
+    assert client.get("/defaults").json == {"limit": 20}
+    assert client.get("/required").status_code == 422
+    assert client.get("/checked").status_code == 422
+    assert loads == [_ProbeArgs, _DefaultArgs, _RequiredArgs, _CheckedArgs]
