@@ -19,7 +19,7 @@ import flask_migrate
 from cms.articles import operations as article_ops
 from cms.auth import operations as auth_ops
 from cms.core.extensions import db
-from tests.bench.load import Measurement, interleaved, run
+from tests.bench.load import Measurement, interleaved, measurement
 from tests.conftest import make_test_app
 from tests.databases import scratch_postgres
 from tests.servers import gunicorn
@@ -67,12 +67,8 @@ def prepare(url: str) -> tuple[str, list[tuple[int, str]]]:
 
 def read(base_url: str, path: str, headers: dict[str, str] | None = None) -> Measurement:
     """A measurement of GETs of ``path`` from :data:`CONNECTIONS` clients."""
-    return lambda warmup, seconds: run(
-        base_url,
-        lambda i, s: ("GET", path, None, headers or {}),
-        threads=CONNECTIONS,
-        seconds=seconds,
-        warmup=warmup,
+    return measurement(
+        base_url, lambda i, s: ("GET", path, None, headers or {}), threads=CONNECTIONS
     )
 
 
@@ -102,26 +98,12 @@ def bench(label: str, url: str) -> dict[str, float]:
         figures = interleaved(
             {
                 "read_base": read(bare.base_url, "/article"),
-                "reads": lambda warmup, seconds: run(
-                    cms.base_url,
-                    article_read,
-                    threads=CONNECTIONS,
-                    seconds=seconds,
-                    warmup=warmup,
-                ),
-                "write_base": lambda warmup, seconds: run(
-                    bare.base_url,
-                    bare_write,
-                    threads=WRITERS,
-                    seconds=seconds,
-                    warmup=warmup,
-                ),
-                "writes": lambda warmup, seconds: run(
+                "reads": measurement(cms.base_url, article_read, threads=CONNECTIONS),
+                "write_base": measurement(bare.base_url, bare_write, threads=WRITERS),
+                "writes": measurement(
                     cms.base_url,
                     write_request,
                     threads=WRITERS,
-                    seconds=seconds,
-                    warmup=warmup,
                     on_response=remember_etag,
                     states=writers,
                 ),

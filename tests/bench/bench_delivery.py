@@ -24,7 +24,7 @@ from cms.delivery import access, feeds, queries, representations
 from cms.delivery import operations as delivery_ops
 from cms.workflow import operations as workflow_ops
 from tests.bench.bench_core import BODY, CONNECTIONS, SECONDS, databases, read
-from tests.bench.load import interleaved, run
+from tests.bench.load import interleaved, measurement
 from tests.conftest import make_test_app
 from tests.servers import gunicorn
 
@@ -122,16 +122,9 @@ def bench(label: str, url: str) -> dict[str, float]:
             {
                 "base": read(bare.base_url, "/article"),
                 "floor": read(cms.base_url, "/healthz"),
-                "reads": lambda warmup, seconds: run(
-                    cms.base_url, article, threads=CONNECTIONS, seconds=seconds, warmup=warmup
-                ),
-                "not_modified": lambda warmup, seconds: run(
-                    cms.base_url,
-                    revalidation,
-                    threads=CONNECTIONS,
-                    seconds=seconds,
-                    warmup=warmup,
-                    expect=(304,),
+                "reads": measurement(cms.base_url, article, threads=CONNECTIONS),
+                "not_modified": measurement(
+                    cms.base_url, revalidation, threads=CONNECTIONS, expect=(304,)
                 ),
                 "feed": read(cms.base_url, f"/content/v1/feeds/atom?limit={FEED_ITEMS}", auth),
             },

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -112,6 +113,13 @@ def run(
 
 #: A measurement of :func:`interleaved`: given its warm-up and its seconds, the result.
 Measurement = Callable[[float, float], Result]
+
+
+def measurement(base_url: str, make_request: RequestFactory, **options: Any) -> Measurement:
+    """The :func:`run` of ``make_request`` with ``options``, its warm-up and seconds left open."""
+    return lambda warmup, seconds: run(
+        base_url, make_request, warmup=warmup, seconds=seconds, **options
+    )
 
 
 def interleaved(
