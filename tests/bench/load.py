@@ -128,10 +128,10 @@ def interleaved(
     """Run each measurement for ``seconds`` in all, in ``rounds`` slices taken in turn.
 
     On a shared machine the speed drifts from second to second; measured one after
-    the other, a path and its baseline can meet different machines, and their ratio
-    moves by a fifth from run to run. Taken in turn, each sees the same drift.
-    The first slice of each warms up for :data:`WARMUP` seconds, the others for
-    :data:`REWARM`.
+    the other, a path and its baseline can meet different machines. Taken in turn,
+    each sees the same drift (what still spreads a ratio from run to run is where
+    each run's servers land on the cores). The first slice of each warms up for
+    :data:`WARMUP` seconds, the others for :data:`REWARM`.
     """
     results: dict[str, Result] = {}
     for round_ in range(rounds):
