@@ -213,6 +213,10 @@ class _CheckedArgs(Schema):
             raise ValidationError("Say something.")
 
 
+class _BodyArgs(Schema):
+    headline = ma_fields.String(required=True)
+
+
 def _probe_app() -> tuple[Flask, Api]:
     app = Flask(__name__)
     app.config.update(API_TITLE="probe", API_VERSION="1", OPENAPI_VERSION="3.1.0")
@@ -236,6 +240,11 @@ def _probe_app() -> tuple[Flask, Api]:
         @blp.arguments(schema(), location="query", as_kwargs=True)
         def echo(**arguments):
             return jsonify(arguments)
+
+    @blp.route("/body", methods=["POST"])
+    @blp.arguments(_BodyArgs)  # a class, as most views give
+    def body(arguments):
+        return jsonify(arguments)
 
     api.register_blueprint(blp)
     return app, api
@@ -299,3 +308,25 @@ def test_an_empty_query_string_loads_as_the_schema_would_load_it(monkeypatch):
     assert client.get("/required").status_code == 422
     assert client.get("/checked").status_code == 422
     assert loads == [_ProbeArgs, _DefaultArgs, _RequiredArgs, _CheckedArgs]
+
+
+def test_a_schema_class_is_made_an_instance_once_not_per_request(monkeypatch):
+    app, api = _probe_app()
+    client = app.test_client()
+    made: list[type] = []
+    init = Schema.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(type(self))
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Schema, "__init__", counting)
+
+    assert client.post("/body", json={"headline": "One"}).json == {"headline": "One"}
+    assert client.post("/body", json={"headline": "Two"}).json == {"headline": "Two"}
+    assert client.post("/body", json={}).status_code == 422
+    assert _BodyArgs not in made
+    # Documented as flask-smorest documents a class: one component, named after it.
+    spec = api.spec.to_dict()
+    body = spec["paths"]["/body"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/_BodyArgs"}
