@@ -250,6 +250,19 @@ def _probe_app() -> tuple[Flask, Api]:
     return app, api
 
 
+def _calls_on(monkeypatch, cls: type, name: str) -> list[type]:
+    """Record, in the list returned, the class of each object ``cls.name`` is called on."""
+    calls: list[type] = []
+    method = getattr(cls, name)
+
+    def recording(self, *args, **kwargs):
+        calls.append(type(self))
+        return method(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, recording)
+    return calls
+
+
 def test_documenting_decorators_describe_the_view_without_wrapping_it():
     blp = Blueprint("probe", __name__)
 
@@ -290,14 +303,7 @@ def test_query_arguments_are_read_without_an_exception_per_absent_one(monkeypatc
 def test_an_empty_query_string_loads_as_the_schema_would_load_it(monkeypatch):
     app, _api = _probe_app()
     client = app.test_client()
-    loads: list[type] = []
-    load = Schema.load
-
-    def counting(self, *args, **kwargs):
-        loads.append(type(self))
-        return load(self, *args, **kwargs)
-
-    monkeypatch.setattr(Schema, "load", counting)
+    loads = _calls_on(monkeypatch, Schema, "load")
 
     assert client.get("/probe").json == {}
     assert loads == []  # nothing to load, nothing to add: not loaded
@@ -313,14 +319,7 @@ def test_an_empty_query_string_loads_as_the_schema_would_load_it(monkeypatch):
 def test_a_schema_class_is_made_an_instance_once_not_per_request(monkeypatch):
     app, api = _probe_app()
     client = app.test_client()
-    made: list[type] = []
-    init = Schema.__init__
-
-    def counting(self, *args, **kwargs):
-        made.append(type(self))
-        init(self, *args, **kwargs)
-
-    monkeypatch.setattr(Schema, "__init__", counting)
+    made = _calls_on(monkeypatch, Schema, "__init__")
 
     assert client.post("/body", json={"headline": "One"}).json == {"headline": "One"}
     assert client.post("/body", json={"headline": "Two"}).json == {"headline": "Two"}
