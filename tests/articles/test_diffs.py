@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from cms.articles import diffs
 from cms.articles.content import Document
 from cms.articles.diffs import engine as diff_engine
+from cms.articles.diffs.tokens import count_words
 
 FAST = diff_engine.fast_diff_match_patch
 ENGINES = [
@@ -484,6 +485,53 @@ def test_summary_names_fields_and_counts_body_words() -> None:
     assert diffs.summarize(diff) == "headline, dateline; body +10 \u221212 words in 3 paragraphs"
     moved = body_diff(f"{ALPHA}\n\n{BETA}\n\n{GAMMA}", f"{BETA}\n\n{GAMMA}\n\n{ALPHA}")
     assert diffs.summarize(moved) == "body 1 paragraph moved"
+
+
+def recounted_summary(diff: dict[str, Any]) -> str:
+    """The summary with the body's words counted from its ops' text, tokenized again."""
+    added = removed = touched = moved = 0
+    for op in diff["body"]["paragraphs"]:
+        if op["op"] == "insert":
+            added += count_words(diffs.tokenize(op["text"]))
+        elif op["op"] == "delete":
+            removed += count_words(diffs.tokenize(op["text"]))
+        for word in op.get("words", ()):
+            if word["op"] == "insert":
+                added += count_words(diffs.tokenize(word["text"]))
+            elif word["op"] == "delete":
+                removed += count_words(diffs.tokenize(word["text"]))
+        if op["op"] in ("insert", "delete") or "words" in op:
+            touched += 1
+        elif op["op"] == "move":
+            moved += 1
+    body = []
+    if touched:
+        noun = "paragraph" if touched == 1 else "paragraphs"
+        body.append(f"+{added} \u2212{removed} words in {touched} {noun}")
+    if moved:
+        body.append(f"{moved} {'paragraph' if moved == 1 else 'paragraphs'} moved")
+    if not body and diff["body"]["changed"]:
+        body.append("spacing")
+    fields = ", ".join(entry["field"] for entry in diff["fields"])
+    parts = (fields, "body " + ", ".join(body) if body else "")
+    return "; ".join(part for part in parts if part) or "No change"
+
+
+@pytest.mark.parametrize("name", ENGINES)
+@PROPERTY
+@given(data=st.data())
+def test_the_summary_counts_the_body_words_its_ops_hold(name: str, data: st.DataObject) -> None:
+    # The summary takes the body's counts from the diff's stats (less headline and deck):
+    # they must be what the ops' own text holds, whatever the text.
+    text = st.text(max_size=120) | paragraph
+    old_body = data.draw(st.text(max_size=200) | bodies(), label="old body")
+    new_body = data.draw(edited(old_body) | st.text(max_size=200) | bodies(), label="new body")
+    old = doc(headline=data.draw(text, label="old headline"), deck=data.draw(text), body=old_body)
+    new = doc(headline=data.draw(text, label="new headline"), deck=data.draw(text), body=new_body)
+    with engine(name):
+        diff = diffs.diff_documents(old, new)
+
+    assert diffs.summarize(diff) == recounted_summary(diff)
 
 
 # -- blame ------------------------------------------------------------------------------

@@ -207,21 +207,20 @@ def summarize(diff: Mapping[str, Any]) -> str:
     alone; ``No change`` when nothing changed.
     """
     fields = ", ".join(entry["field"] for entry in diff["fields"])
-    added = removed = touched = moved = 0
-    for op in diff["body"]["paragraphs"]:
-        kind = op["op"]
-        if kind == "insert":
-            added += count_words(tokenize(op["text"]))
-        elif kind == "delete":
-            removed += count_words(tokenize(op["text"]))
-        for word in op.get("words", ()):
+    # The diff's own counts, less the headline's and the deck's: the body's, without
+    # tokenizing its changed paragraphs again (a whole rewritten body, for a rewrite).
+    added, removed = diff["stats"]["words_added"], diff["stats"]["words_removed"]
+    for entry in diff["fields"]:
+        for word in entry.get("words", ()):
             if word["op"] == "insert":
-                added += count_words(tokenize(word["text"]))
+                added -= count_words(tokenize(word["text"]))
             elif word["op"] == "delete":
-                removed += count_words(tokenize(word["text"]))
-        if kind in ("insert", "delete") or "words" in op:
+                removed -= count_words(tokenize(word["text"]))
+    touched = moved = 0
+    for op in diff["body"]["paragraphs"]:
+        if op["op"] in ("insert", "delete") or "words" in op:
             touched += 1
-        elif kind == "move":
+        elif op["op"] == "move":
             moved += 1
     body = []
     if touched:
