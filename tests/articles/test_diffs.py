@@ -487,34 +487,16 @@ def test_summary_names_fields_and_counts_body_words() -> None:
     assert diffs.summarize(moved) == "body 1 paragraph moved"
 
 
-def recounted_summary(diff: dict[str, Any]) -> str:
-    """The summary with the body's words counted from its ops' text, tokenized again."""
-    added = removed = touched = moved = 0
+def recounted_words(diff: dict[str, Any]) -> tuple[int, int]:
+    """The body's words added and removed, counted from its ops' text tokenized again."""
+    counts = {"insert": 0, "delete": 0}
     for op in diff["body"]["paragraphs"]:
-        if op["op"] == "insert":
-            added += count_words(diffs.tokenize(op["text"]))
-        elif op["op"] == "delete":
-            removed += count_words(diffs.tokenize(op["text"]))
-        for word in op.get("words", ()):
-            if word["op"] == "insert":
-                added += count_words(diffs.tokenize(word["text"]))
-            elif word["op"] == "delete":
-                removed += count_words(diffs.tokenize(word["text"]))
-        if op["op"] in ("insert", "delete") or "words" in op:
-            touched += 1
-        elif op["op"] == "move":
-            moved += 1
-    body = []
-    if touched:
-        noun = "paragraph" if touched == 1 else "paragraphs"
-        body.append(f"+{added} \u2212{removed} words in {touched} {noun}")
-    if moved:
-        body.append(f"{moved} {'paragraph' if moved == 1 else 'paragraphs'} moved")
-    if not body and diff["body"]["changed"]:
-        body.append("spacing")
-    fields = ", ".join(entry["field"] for entry in diff["fields"])
-    parts = (fields, "body " + ", ".join(body) if body else "")
-    return "; ".join(part for part in parts if part) or "No change"
+        texts = [(op["op"], op["text"])] if op["op"] in counts else []
+        texts += [(word["op"], word["text"]) for word in op.get("words", ())]
+        for kind, text in texts:
+            if kind in counts:
+                counts[kind] += count_words(diffs.tokenize(text))
+    return counts["insert"], counts["delete"]
 
 
 @pytest.mark.parametrize("name", ENGINES)
@@ -531,7 +513,10 @@ def test_the_summary_counts_the_body_words_its_ops_hold(name: str, data: st.Data
     with engine(name):
         diff = diffs.diff_documents(old, new)
 
-    assert diffs.summarize(diff) == recounted_summary(diff)
+    added, removed = recounted_words(diff)
+    ops = diff["body"]["paragraphs"]
+    touched = any(op["op"] in ("insert", "delete") or "words" in op for op in ops)
+    assert (f"body +{added} \u2212{removed} words in " in diffs.summarize(diff)) == touched
 
 
 # -- blame ------------------------------------------------------------------------------
