@@ -24,7 +24,7 @@ def test_no_generated_input_is_a_server_error(app, session):
         # A fresh admin per operation: fuzzing may revoke the token or deactivate the user.
         return {**factories.auth(factories.user(role="admin")), "If-Match": '"1.1"'}
 
-    operations, statuses = fuzz(app, "/api/v1/openapi.json", fresh_admin, max_examples=15)
+    operations, statuses = fuzz(app, "/api/v1/openapi.json", fresh_admin, max_examples=10)
 
     assert operations > 20
     assert any(200 <= status < 300 for status in statuses)
@@ -36,7 +36,7 @@ def test_no_generated_input_is_a_server_error(app, session):
 def test_fuzzing_through_gunicorn_on_postgresql_as_every_identity(tmp_path):
     # The short CI run of `make fuzz`: same runs, fewer examples, no coverage/stateful phases.
     runs = fuzz_server(
-        PG_URL, max_examples=10, report_dir=tmp_path, seed_value=1, phases="examples,fuzzing"
+        PG_URL, max_examples=5, report_dir=tmp_path, seed_value=1, phases="examples,fuzzing"
     )
     print_totals(runs)
 
