@@ -177,7 +177,7 @@ def _listed(reader: Reader, found: list[queries.Found]) -> list[dict[str, Any]]:
 class ContentArticles(MethodView):
     @partner_required
     @_documented(articles_blp, 401, 422)
-    @articles_blp.arguments(ArticleListArgsSchema(), location="query", as_kwargs=True)
+    @articles_blp.arguments(ArticleListArgsSchema, location="query", as_kwargs=True)
     @articles_blp.response(200, ArticleListSchema)
     def get(self, limit, **filters):
         """Live stories you may see, the most recently changed first.
@@ -196,7 +196,7 @@ class ContentArticles(MethodView):
 class ContentSearch(MethodView):
     @partner_required
     @_documented(search_blp, 401, 422)
-    @search_blp.arguments(SearchArgsSchema(), location="query", as_kwargs=True)
+    @search_blp.arguments(SearchArgsSchema, location="query", as_kwargs=True)
     @search_blp.response(200, SearchResultsSchema)
     def get(self, q, limit, **filters):
         """Search the stories you may see, best match first, each with highlights.
@@ -219,7 +219,7 @@ class ContentSearch(MethodView):
 class ContentArticle(MethodView):
     @partner_required
     @_documented(articles_blp, 401, 404, 406, 410, 422)
-    @articles_blp.arguments(ArticleArgsSchema(), location="query", as_kwargs=True)
+    @articles_blp.arguments(ArticleArgsSchema, location="query", as_kwargs=True)
     @articles_blp.response(200, PartnerArticleSchema, headers=CACHING_DOC)
     @articles_blp.doc(**NINJS_DOC)
     @articles_blp.alt_response(304, description="Not modified since your copy.")
@@ -255,7 +255,7 @@ class ContentArticle(MethodView):
 class Changes(MethodView):
     @partner_required
     @_documented(changes_blp, 401, 422)
-    @changes_blp.arguments(ChangesArgsSchema(), location="query", as_kwargs=True)
+    @changes_blp.arguments(ChangesArgsSchema, location="query", as_kwargs=True)
     @changes_blp.response(200, ChangesSchema)
     def get(self, limit, wait, after=None):
         """Events after the cursor `after`, oldest first: `published`, `updated`,
@@ -306,7 +306,7 @@ def _feed(kind: str, section: str | None, limit: int) -> Response:
 class AtomFeed(MethodView):
     @partner_required
     @_documented(feeds_blp, 401, 422)
-    @feeds_blp.arguments(FeedArgsSchema(), location="query", as_kwargs=True)
+    @feeds_blp.arguments(FeedArgsSchema, location="query", as_kwargs=True)
     @feeds_blp.alt_response(304, description="Not modified since your copy.")
     @feeds_blp.response(
         200,
@@ -323,7 +323,7 @@ class AtomFeed(MethodView):
 class JsonFeed(MethodView):
     @partner_required
     @_documented(feeds_blp, 401, 422)
-    @feeds_blp.arguments(FeedArgsSchema(), location="query", as_kwargs=True)
+    @feeds_blp.arguments(FeedArgsSchema, location="query", as_kwargs=True)
     @feeds_blp.alt_response(304, description="Not modified since your copy.")
     @feeds_blp.response(
         200,
