@@ -163,9 +163,9 @@ def _checkpoint(connection: Connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("CHECKPOINT")
+        connection.commit()
     else:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.commit()
+        _pragmas(connection, "wal_checkpoint(TRUNCATE)")
 
 
 def _pragmas(connection: Connection, *pragmas: str) -> None:
