@@ -104,11 +104,10 @@ def _feature_pairs(
         # The set intersection and the counting run in C: a rewrite has thousands of these.
         shared_features = telling.keys() & features
         hits = Counter(itertools.chain.from_iterable(map(telling.__getitem__, shared_features)))
-        best = [
-            j
-            for j, shared in hits.most_common()
-            if shared >= max(1, 0.25 * min(len(features), sizes[j]))
-        ]
+        # Ties go to the nearest paragraph, then the first: not to the order the set of
+        # word pairs iterates in, which differs from process to process.
+        ranked = sorted(hits.items(), key=lambda hit: (-hit[1], abs(hit[0] - i), hit[0]))
+        best = [j for j, shared in ranked if shared >= max(1, 0.25 * min(len(features), sizes[j]))]
         pairs.update((i, j) for j in best[:_CANDIDATES_PER_PARAGRAPH])
     return pairs
 
