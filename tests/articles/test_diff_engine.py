@@ -71,6 +71,13 @@ def test_more_distinct_items_than_characters_is_an_index_error() -> None:
         engine._encode(["a", "b"], ["c"], "xy")
 
 
+def _edits(diff: dict) -> list[tuple[int, int]]:
+    """Return the (old, new) paragraph indices the diff pairs as one edited paragraph."""
+    return [
+        (op["old_index"], op["new_index"]) for op in diff["body"]["paragraphs"] if "words" in op
+    ]
+
+
 def _paragraph(number: int) -> str:
     """Return a paragraph of words no other paragraph has."""
     return " ".join(f"w{number}x{word}" for word in range(12)) + "."
@@ -88,10 +95,7 @@ def test_edited_paragraphs_of_a_rewrite_are_found_among_the_new_ones() -> None:
 
     diff = diffs.diff_documents({"body": "\n\n".join(old)}, {"body": "\n\n".join(new)})
 
-    paired = {
-        op["old_index"]: op["new_index"] for op in diff["body"]["paragraphs"] if "words" in op
-    }
-    assert paired == edited
+    assert dict(_edits(diff)) == edited
     assert diff["stats"]["paragraphs_added"] == diff["stats"]["paragraphs_removed"] == 26
 
 
@@ -112,10 +116,7 @@ def test_of_equally_good_copies_of_a_paragraph_the_nearest_is_paired() -> None:
 
     diff = diffs.diff_documents({"body": old}, {"body": new})
 
-    paired = [
-        (op["old_index"], op["new_index"]) for op in diff["body"]["paragraphs"] if "words" in op
-    ]
-    assert paired == [(7, 6)]
+    assert _edits(diff) == [(7, 6)]
 
 
 def test_a_rewrite_diffs_the_same_in_every_process() -> None:

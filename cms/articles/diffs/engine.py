@@ -59,7 +59,7 @@ def _encode(a: Sequence[Hashable], b: Sequence[Hashable], alphabet: str) -> tupl
     Raises ``IndexError`` when there are more distinct items than characters.
     """
     # map() over the dict's own lookup runs in C; only an item not seen yet calls
-    # back into Python (a 2 MB body is two million tokens, of a few thousand kinds).
+    # back into Python (a 2 MB body is up to two million tokens, of far fewer kinds).
     code_of = _Codes(alphabet).__getitem__
     return "".join(map(code_of, a)), "".join(map(code_of, b))
 
