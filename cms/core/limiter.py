@@ -12,6 +12,7 @@ says what the ``RateLimit-*`` headers report.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
@@ -25,6 +26,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
+from limits.storage.memory import Entry
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -64,14 +66,18 @@ class QuotaState:
 
 
 class SweptMemoryStorage(MemoryStorage):
-    """``memory://`` counts, with expired entries swept at most once per :data:`EXPIRY_SECONDS`.
+    """``memory://`` counts: a moving window's entries oldest first, swept at most once per
+    :data:`EXPIRY_SECONDS`.
 
-    limits' ``MemoryStorage`` starts a new timer thread 10 ms after the last
-    one on every hit, so a busy process started a thread every few requests,
-    and each start waits for the thread to run: on a loaded machine the largest
-    cost of a partner's request. Sweeping only frees memory (every count and
-    window is computed from the entries' times), so sweeping less often
-    changes no limit.
+    limits' ``MemoryStorage`` keeps each window's entries newest first, and every hit
+    inserts at the front of the list: a copy of the whole window, so a request cost
+    in proportion to its limit (~19 µs a hit at 60,000 entries, against 6 at 1,000).
+    Here a hit appends, and the entry that decides it is found by its index from
+    the end; what the window holds is found by bisection, as before. limits' storage
+    also started a new timer thread 10 ms after the last one on every hit, so a busy
+    process started a thread every few requests, and each start waits for the thread
+    to run. Sweeping only frees memory (every count and window is computed from the
+    entries' times), so sweeping less often changes no limit.
     """
 
     STORAGE_SCHEME = ["cms-memory"]
@@ -85,6 +91,54 @@ class SweptMemoryStorage(MemoryStorage):
         if now >= self._next_sweep:
             self._next_sweep = now + EXPIRY_SECONDS
             super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+    def _MemoryStorage__expire_events(self) -> None:  # noqa: N802 (overrides a private method)
+        now = time.time()
+        for key in list(self.events):
+            with self.locks[key]:
+                events = self.events.get(key, [])
+                del events[: bisect.bisect_right(events, now, key=_expiry)]
+                if not events:
+                    self.events.pop(key, None)
+                    self.locks.pop(key, None)
+        for key in list(self.expirations):
+            if self.expirations[key] <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """Add ``amount`` entries to the window of ``key`` unless that would put more than
+        ``limit`` in the last ``expiry`` seconds; return whether they were added."""
+        if amount > limit:
+            return False
+        self._MemoryStorage__schedule_expiry()
+        with self.locks[key]:
+            events = self.events.setdefault(key, [])
+            # The entry that would fall out of the window's last ``limit`` places.
+            deciding = len(events) - 1 - (limit - amount)
+            if deciding >= 0 and events[deciding].atime >= time.time() - expiry:
+                return False
+            events.extend([Entry(expiry)] * amount)
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        """Return when the window of ``key`` started (its oldest entry's time) and how many
+        entries it holds."""
+        now = time.time()
+        events = self.events.get(key, [])
+        first = bisect.bisect_right(events, now - expiry, key=_atime)
+        if first == len(events):  # nothing in the window: limits' answer, as it gives it
+            return (events[0].atime if events else now), 0
+        return events[first].atime, len(events) - first
+
+
+def _atime(entry: Entry) -> float:
+    return entry.atime
+
+
+def _expiry(entry: Entry) -> float:
+    return entry.expiry
 
 
 @functools.lru_cache(maxsize=256)
