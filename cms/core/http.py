@@ -19,8 +19,8 @@ import json
 import logging
 import math
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -119,7 +119,7 @@ def init_request_tracking(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else secrets.token_hex(16)
         g.request_started = time.perf_counter()
 
     @app.after_request

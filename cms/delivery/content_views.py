@@ -131,6 +131,8 @@ ACCEPTED = {
     (feeds.NINJS_MEDIA_TYPE, "3.1"): representations.NINJS3_FORMAT,
     (feeds.NINJS_MEDIA_TYPE, "3"): representations.NINJS3_FORMAT,
 }
+#: ``Accept`` values that take the default representation as they are.
+_ANY_MEDIA_TYPE = frozenset({"", "*/*"})
 MEDIA_TYPES = {
     representations.JSON_FORMAT: JSON,
     representations.NINJS_FORMAT: feeds.NINJS_MEDIA_TYPE,
@@ -146,6 +148,9 @@ def _format(requested: str | None) -> str:
     """
     if requested is not None:
         return requested
+    # Most clients send no Accept or the wildcard: no need to parse it.
+    if request.headers.get("Accept", "*/*").strip() in _ANY_MEDIA_TYPE:
+        return representations.JSON_FORMAT
     if not request.accept_mimetypes:
         return representations.JSON_FORMAT
     for value, quality in request.accept_mimetypes:
