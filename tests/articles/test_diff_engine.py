@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cms.articles import diffs
 from cms.articles.diffs import engine, paragraphs, tokens
-from tests.articles.test_diffs import PROPERTY, bodies
+from tests.articles.diff_cases import PROPERTY, bodies
 
 #: ASCII text, with more of what the word rules look at: apostrophes, number punctuation,
 #: digits, underscores, white space and control characters.

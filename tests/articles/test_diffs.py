@@ -1,4 +1,4 @@
-"""Tests of the pure diff, blame and merge engine for article revisions."""
+"""Tests of the pure diff engine for article revisions: body and field diffs, rendering."""
 
 from __future__ import annotations
 
@@ -11,13 +11,24 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cms.articles import diffs
 from cms.articles.content import Document
 from cms.articles.diffs import engine as diff_engine
 from cms.articles.diffs.tokens import count_words
+from tests.articles.diff_cases import (
+    ALPHA,
+    BETA,
+    DELTA,
+    GAMMA,
+    PROPERTY,
+    bodies,
+    doc,
+    edited,
+    paragraph,
+)
 
 FAST = diff_engine.fast_diff_match_patch
 ENGINES = [
@@ -27,7 +38,6 @@ ENGINES = [
     ),
     "difflib",
 ]
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @contextlib.contextmanager
@@ -35,21 +45,6 @@ def engine(name: str) -> Iterator[None]:
     """Run word diffs with fast-diff-match-patch (``fast``) or the difflib fallback."""
     with mock.patch.object(diff_engine, "fast_diff_match_patch", FAST if name == "fast" else None):
         yield
-
-
-def doc(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "headline": "Council approves harbour plan",
-        "deck": None,
-        "slug": "council-harbour-plan",
-        "dateline": {"city": "Portsmouth", "country": "UK"},
-        "bylines": [{"name": "Ann Writer", "role": "staff"}],
-        "section": "local",
-        "keywords": ["harbour", "council"],
-        "language": "en",
-        "body": "",
-    }
-    return base | fields
 
 
 def side(words: list[dict[str, str]], kind: str) -> str:
@@ -69,88 +64,6 @@ def body_diff(old: str, new: str) -> dict[str, Any]:
 
 def ops_of(diff: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [op for op in diff["body"]["paragraphs"] if op["op"] == kind]
-
-
-# -- strategies -------------------------------------------------------------------------
-
-WORDS = [
-    *["the", "mayor", "said", "council", "harbour", "plan", "vote", "budget", "rain"],
-    *["café", "naïve", "Zürich", "São", "Paulo", "Ærøskøbing", "façade"],
-    "cafe\u0301",  # decomposed accent
-    "Z\u0327\u0306",  # a letter with two combining marks
-    *["مرحبا", "بالعالم", "السلام", "عليكم"],
-    "مَرْحَبًا",
-    *["שלום", "עולם"],
-    "שָׁלוֹם",
-    *[
-        "👍",
-        "👍🏽",
-        "👩\u200d💻",
-        "👨\u200d👩\u200d👧\u200d👦",
-        "🏳️\u200d🌈",
-        "❤️\u200d🔥",
-        "🇫🇷",
-        "🇯🇵",
-        "#️⃣",
-        "🤷🏿\u200d♀️",
-    ],
-    *["日本語の文章です", "中文测试句子", "한국어문장", "ภาษาไทยง่าย"],
-    "ไม่",
-    "กำลัง",  # Thai with combining vowels and tone marks
-    "\u1100\u1161\u11a8",  # Hangul spelt with conjoining Jamo
-    *["don't", "3.5%", "10:30", "1,000", "e.g.", "U.S."],
-]
-PUNCTUATION = [".", ",", ";", "!", "?", "«", "»", "—", "'", '"', "(", ")", "…", "*", "_", "#"]
-GAPS = [" ", " ", " ", "  ", "\n", "\t", "\u00a0", ""]
-SEPARATORS = ["\n\n", "\n\n", "\n\n", "\n\n\n", "\n \n", "\n\n\n\n", "\n\t\n"]
-
-tokens = st.one_of(st.sampled_from(WORDS), st.sampled_from(PUNCTUATION))
-paragraph = st.lists(
-    st.tuples(tokens, st.sampled_from(GAPS)).map("".join), min_size=1, max_size=12
-).map(lambda parts: "".join(parts).strip())
-
-
-def join(paragraphs: list[str], separators: list[str]) -> str:
-    """Return ``paragraphs`` joined, each after the first preceded by the next separator."""
-    out = paragraphs[:1]
-    for separator, text in zip(separators, paragraphs[1:], strict=False):
-        out += [separator, text]
-    return "".join(out)
-
-
-@st.composite
-def bodies(draw: st.DrawFn) -> str:
-    paragraphs = draw(st.lists(paragraph, max_size=8))
-    return join(paragraphs, draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(paragraphs))))
-
-
-@st.composite
-def edited(draw: st.DrawFn, body: str) -> str:
-    """Return ``body`` with a few paragraph- and word-level edits."""
-    paragraphs, seps = diffs.split_paragraphs(body)
-    seps = [*seps, "\n\n"]
-    for _ in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from(["insert", "delete", "move", "edit", "edit", "separator"]))
-        at = draw(st.integers(0, max(len(paragraphs) - 1, 0)))
-        if kind == "insert" or not paragraphs:
-            paragraphs.insert(at, draw(paragraph))
-            seps.insert(at, draw(st.sampled_from(SEPARATORS)))
-        elif kind == "delete":
-            del paragraphs[at], seps[at]
-        elif kind == "move":
-            text, sep = paragraphs.pop(at), seps.pop(at)
-            to = draw(st.integers(0, len(paragraphs)))
-            paragraphs.insert(to, text)
-            seps.insert(to, sep)
-        elif kind == "separator":
-            seps[at] = draw(st.sampled_from(SEPARATORS))
-        else:
-            parts = diffs.tokenize(paragraphs[at])
-            where = draw(st.integers(0, len(parts)))
-            cut = draw(st.integers(0, 3))
-            parts[where : where + cut] = draw(st.lists(st.sampled_from([*WORDS, " "]), max_size=3))
-            paragraphs[at] = "".join(parts).strip() or "x"
-    return join(paragraphs, seps)
 
 
 # -- properties -------------------------------------------------------------------------
@@ -217,11 +130,6 @@ def test_tokens_join_back_and_keep_marks_with_their_base(text: str) -> None:
 
 
 # -- body examples ----------------------------------------------------------------------
-
-ALPHA = "The council met on Tuesday evening to discuss the harbour."
-BETA = "Residents raised concerns about traffic and noise near the quay."
-GAMMA = "A final decision is expected before the end of the month."
-DELTA = "The mayor declined to comment on the proposal."
 
 
 def test_moved_paragraph_is_a_move() -> None:
@@ -519,173 +427,6 @@ def test_the_summary_counts_the_body_words_its_ops_hold(name: str, data: st.Data
     assert (f"body +{added} \u2212{removed} words in " in diffs.summarize(diff)) == touched
 
 
-# -- blame ------------------------------------------------------------------------------
-
-
-def test_blame_attributes_each_paragraph_to_its_last_change() -> None:
-    revisions = [
-        (1, "ann", f"{ALPHA}\n\n{BETA}"),
-        (2, "bob", f"{ALPHA}\n\n{BETA}\n\n{GAMMA}"),
-        (3, "cat", f"{GAMMA}\n\n{ALPHA}\n\n{BETA.replace('traffic', 'parking')}"),
-        (4, "dan", f"{GAMMA}\n\n{ALPHA}\n\n{BETA.replace('traffic', 'parking')}\n\n{DELTA}"),
-    ]
-
-    assert diffs.blame(revisions) == [
-        {"index": 0, "text": GAMMA, "revision": 2, "author": "bob"},
-        {"index": 1, "text": ALPHA, "revision": 1, "author": "ann"},
-        {"index": 2, "text": BETA.replace("traffic", "parking"), "revision": 3, "author": "cat"},
-        {"index": 3, "text": DELTA, "revision": 4, "author": "dan"},
-    ]
-    assert diffs.blame([]) == []
-    assert diffs.blame([(1, "ann", "")]) == []
-
-
-# -- merge ------------------------------------------------------------------------------
-
-
-BASE_BODY = "\n\n".join([ALPHA, BETA, GAMMA])
-
-
-def test_merge_takes_changes_to_different_fields() -> None:
-    merged, conflicts = diffs.merge_documents(
-        doc(body=BASE_BODY), doc(headline="New headline", body=BASE_BODY), doc(section="sport")
-    )
-
-    assert conflicts == []
-    assert merged == doc(headline="New headline", section="sport", body=BASE_BODY) | {"body": ""}
-
-
-def test_merge_combines_edits_to_different_paragraphs() -> None:
-    theirs = "\n\n".join([ALPHA.replace("Tuesday", "Monday"), BETA, GAMMA, DELTA])
-    yours = "\n\n".join([ALPHA, BETA.replace("noise", "dust"), GAMMA])
-
-    merged, conflicts = diffs.merge_documents(
-        doc(body=BASE_BODY), doc(body=theirs), doc(body=yours)
-    )
-
-    assert conflicts == []
-    assert merged["body"] == "\n\n".join(
-        [ALPHA.replace("Tuesday", "Monday"), BETA.replace("noise", "dust"), GAMMA, DELTA]
-    )
-
-
-def test_merge_reports_a_conflict_for_the_same_paragraph() -> None:
-    theirs = BASE_BODY.replace("noise", "dust")
-    yours = BASE_BODY.replace("noise", "smell")
-
-    merged, conflicts = diffs.merge_documents(
-        doc(body=BASE_BODY), doc(body=theirs), doc(body=yours)
-    )
-
-    assert conflicts == [
-        {
-            "field": "body",
-            "paragraph": 1,
-            "base": BETA,
-            "theirs": BETA.replace("noise", "dust"),
-            "yours": BETA.replace("noise", "smell"),
-        }
-    ]
-    assert merged["body"] == BASE_BODY
-
-
-def test_merge_reports_a_conflict_for_insertions_at_the_same_place() -> None:
-    theirs = "\n\n".join([ALPHA, BETA, "Theirs.", GAMMA])
-    yours = "\n\n".join([ALPHA, BETA, "Yours.", GAMMA])
-
-    _, conflicts = diffs.merge_documents(doc(body=BASE_BODY), doc(body=theirs), doc(body=yours))
-
-    assert conflicts == [
-        {"field": "body", "paragraph": 2, "base": "", "theirs": "Theirs.", "yours": "Yours."}
-    ]
-
-
-def test_merge_reports_a_conflict_for_the_same_field() -> None:
-    merged, conflicts = diffs.merge_documents(
-        doc(), doc(headline="Theirs"), doc(headline="Yours", section="sport")
-    )
-
-    assert conflicts == [
-        {
-            "field": "headline",
-            "base": "Council approves harbour plan",
-            "theirs": "Theirs",
-            "yours": "Yours",
-        }
-    ]
-    assert merged["section"] == "sport"
-
-
-def test_merge_accepts_identical_changes() -> None:
-    body = "\n\n".join([ALPHA, BETA.replace("noise", "dust"), GAMMA, DELTA])
-    theirs = doc(headline="Same", keywords=["a"], body=body)
-    yours = doc(headline="Same", keywords=["a"], body=body)
-
-    merged, conflicts = diffs.merge_documents(doc(body=BASE_BODY), theirs, yours)
-    assert (merged, conflicts) == (yours, [])
-
-    # The same edit next to different ones still merges.
-    theirs_body = body.replace("Tuesday", "Monday")
-    yours_body = body.replace("month", "week")
-    merged, conflicts = diffs.merge_documents(
-        doc(body=BASE_BODY), doc(body=theirs_body), doc(body=yours_body)
-    )
-    assert conflicts == []
-    assert merged["body"] == body.replace("Tuesday", "Monday").replace("month", "week")
-
-
-@PROPERTY
-@given(data=st.data())
-def test_merge_combines_edits_to_different_paragraphs_of_any_body(data: st.DataObject) -> None:
-    paragraphs = [
-        f"P{k} {text}" for k, text in enumerate(data.draw(st.lists(paragraph, min_size=1)))
-    ]
-    mine = data.draw(st.sets(st.sampled_from(range(len(paragraphs)))), label="theirs")
-    other = data.draw(
-        st.sets(st.sampled_from([k for k in range(len(paragraphs)) if k not in mine] or [None])),
-        label="yours",
-    )
-    theirs = [f"{text} — by them" if k in mine else text for k, text in enumerate(paragraphs)]
-    yours = [f"{text} 👍 mine" if k in other else text for k, text in enumerate(paragraphs)]
-    both = [
-        f"{text} — by them" if k in mine else f"{text} 👍 mine" if k in other else text
-        for k, text in enumerate(paragraphs)
-    ]
-
-    merged, conflicts = diffs.merge_documents(
-        doc(body="\n\n".join(paragraphs)),
-        doc(body="\n\n".join(theirs)),
-        doc(body="\n\n".join(yours)),
-    )
-
-    assert conflicts == []
-    assert merged["body"] == "\n\n".join(both)
-
-
-@PROPERTY
-@given(data=st.data())
-def test_merge_of_random_edits_is_consistent(data: st.DataObject) -> None:
-    base = data.draw(bodies(), label="base")
-    theirs = data.draw(edited(base), label="theirs")
-    yours = data.draw(edited(base), label="yours")
-
-    merged, conflicts = diffs.merge_documents(doc(body=base), doc(body=theirs), doc(body=yours))
-    swapped, swapped_conflicts = diffs.merge_documents(
-        doc(body=base), doc(body=yours), doc(body=theirs)
-    )
-
-    assert len(conflicts) == len(swapped_conflicts)
-    if not conflicts:
-        assert merged["body"] == swapped["body"]
-    assert diffs.merge_documents(doc(body=base), doc(body=theirs), doc(body=base)) == (
-        doc(body=theirs),
-        [],
-    )
-    assert diffs.merge_documents(doc(body=base), doc(body=yours), doc(body=yours))[1] == []
-    paragraphs, _ = diffs.split_paragraphs(base)
-    assert all(0 <= c["paragraph"] <= len(paragraphs) for c in conflicts)
-
-
 def test_canonical_documents_diff() -> None:
     old = Document(headline="Harbour plan", slug="harbour-plan", body=ALPHA)
     new = old.replace(bylines=[{"name": "Ann Writer"}], body=f"{ALPHA}\n\n{BETA}")
@@ -694,19 +435,3 @@ def test_canonical_documents_diff() -> None:
 
     assert [f["field"] for f in diff["fields"]] == ["bylines"]
     assert diffs.apply_body_diff(old.body, diff["body"]) == new.body
-
-
-def test_merge_keeping_theirs_on_conflict_takes_yours_only_where_theirs_did_not_change():
-    base = {"headline": "Storm", "deck": "Old", "body": "One\n\nTwo\n\nThree"}
-    theirs = {"headline": "Storm hits", "deck": "Old", "body": "One, edited\n\nTwo\n\nThree"}
-    yours = {"headline": "Big storm", "deck": "New", "body": "One, rewritten\n\nTwo\n\nThree!"}
-
-    merged, conflicts = diffs.merge_documents(base, theirs, yours, keep_theirs=True)
-
-    assert merged["headline"] == "Storm hits"
-    assert merged["deck"] == "New"
-    assert merged["body"] == "One, edited\n\nTwo\n\nThree!"
-    assert [(c["field"], c.get("paragraph")) for c in conflicts] == [
-        ("headline", None),
-        ("body", 0),
-    ]
