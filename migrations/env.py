@@ -14,12 +14,13 @@ logger = logging.getLogger("alembic.env")
 migrate_ext = current_app.extensions["migrate"]
 target_metadata = migrate_ext.db.metadata
 #: Tables no model describes: SQLite's FTS5 search tables and their shadow tables
-#: (``search_fts_english_data`` …), made and kept by migration 0007's SQL.
-UNMODELLED_TABLE_PREFIXES = ("search_fts_",)
+#: (``search_fts_english_data`` …), made and kept by migration 0007's SQL, and what a
+#: search's scope tests of each document (``search_scopes``, migration 0018).
+UNMODELLED_TABLE_PREFIXES = ("search_fts_", "search_scopes")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave the FTS5 tables out of autogenerate and ``flask db check``."""
+    """Leave the tables no model describes out of autogenerate and ``flask db check``."""
     return not (type_ == "table" and reflected and name.startswith(UNMODELLED_TABLE_PREFIXES))
 
 

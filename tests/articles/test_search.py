@@ -454,6 +454,45 @@ def test_search_rows_keep_in_line_only_what_ranking_reads(session, dialect):
     assert {storage[name] for name in ("headline", "summary", "body", "tsv")} == {"x"}
 
 
+def test_sqlite_keeps_each_documents_scope_beside_it(session, dialect, reporter, editor):
+    """What a search's scope tests of each document, in step with the documents through
+    every write that changes them (migration 0018's triggers)."""
+    if dialect != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's indexes hold the scope")
+
+    def documents_and_scopes() -> tuple[list, list]:
+        connection = session.connection()
+        return (
+            connection.exec_driver_sql(
+                "SELECT id, article_id, version, config, section FROM search_documents ORDER BY id"
+            ).all(),
+            connection.exec_driver_sql(
+                "SELECT id, article_id, version, config, section FROM search_scopes ORDER BY id"
+            ).all(),
+        )
+
+    moved = factories.published(story(reporter, "Tram fares rise", section="local"), editor)
+    moved = factories.updated(moved, reporter, editor, section="business", body="Fares rise.")
+    factories.updated(moved, reporter, editor, body="Fares rise again.")
+    story(reporter, "Fjord ferry timetable", language="nb")
+    documents, scopes = documents_and_scopes()
+    # Version 1 stays for partners of the old section; version 2 gave way to version 3.
+    assert sorted((row.version, row.section or "") for row in documents) == [
+        (0, ""),
+        (0, "business"),
+        (1, "local"),
+        (3, "business"),
+    ]
+    assert {row.config for row in documents} == {"english", "simple"}
+    assert scopes == documents
+
+    reindex()
+    db.session.flush()
+    documents, scopes = documents_and_scopes()
+    assert len(documents) == 4
+    assert scopes == documents
+
+
 def test_reindex_rebuilds_what_writes_keep(app, session, reporter, newsroom):
     before = listing.list_articles(limit=100, q="council")
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy import table as table_clause
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 
 from cms.articles.search.models import HEAD, SearchDocument
@@ -53,12 +54,21 @@ FTS5_WEIGHTS = "10.0, 4.0, 1.0"
 #: one holds every document (migration 0012): English prefixes are looked up there.
 FTS5_TABLES = {config: f"search_fts_{config}" for config in CONFIGS}
 UNSTEMMED = FTS5_TABLES[SIMPLE]
-# Table and parameter names come from this module; only bound parameters hold queries.
-FTS5_SELECT = (
-    "SELECT rowid AS doc_id, -bm25({table}, {weights}) AS rank, '{config}' AS config "
-    "FROM {table} WHERE {table} MATCH :{parameter}{where}"
+#: SQLite: what a search's scope tests of each document, one narrow row per document
+#: (its id), kept by triggers (migration 0018): testing a match's document row, which
+#: holds its texts, was most of the time of a common word.
+SCOPES = table_clause(
+    "search_scopes",
+    column("id", Integer),
+    column("article_id", Integer),
+    column("version", Integer),
+    column("config", String),
+    column("section", String),
 )
-FTS5_ROWIDS = "(SELECT rowid FROM {table} WHERE {table} MATCH :{parameter})"
+# Table names come from this module; only bound parameters hold queries.
+FTS5_ROWIDS = (
+    "{outer}.rowid {operator} (SELECT rowid FROM {table} WHERE {table} MATCH :{parameter})"
+)
 
 
 @dataclass(frozen=True)
@@ -72,13 +82,14 @@ class Scope:
     #: Only documents of this section (their own column, in the title indexes).
     section: str | None = None
 
-    def documents(self) -> ColumnElement[bool]:
-        """SQL: a document in this scope."""
-        kind = SearchDocument.version == HEAD if self.heads else SearchDocument.version > HEAD
+    def documents(self, documents: Any = SearchDocument) -> ColumnElement[bool]:
+        """SQL: a document in this scope, its columns taken from ``documents`` (the
+        documents' table, or on SQLite the columns of :data:`SCOPES`)."""
+        kind = documents.version == HEAD if self.heads else documents.version > HEAD
         if self.within is not None:
-            kind = and_(kind, SearchDocument.article_id.in_(self.within))
+            kind = and_(kind, documents.article_id.in_(self.within))
         if self.section is not None:
-            kind = and_(kind, SearchDocument.section == self.section)
+            kind = and_(kind, documents.section == self.section)
         return kind
 
 
@@ -262,58 +273,64 @@ def _run(statement: Select) -> list[tuple[int, int, int, float]]:
     return [(row.doc_id, row.article_id, row.version, row.rank) for row in found]
 
 
-def _fts5_select(table: str, parameter: str, config: str, where: str = "") -> str:
-    """Return one FTS5 query: ``(doc_id, rank, config)`` of the rows matching ``parameter``."""
-    return FTS5_SELECT.format(
-        table=table, weights=FTS5_WEIGHTS, config=config, parameter=parameter, where=where
+def _fts5_part(
+    table: str, parameter: str, search: str, config: str, scope: Scope, *conditions: Any
+) -> Select:
+    """Return one FTS5 query: ``(doc_id, article_id, version, rank)`` of the documents of
+    ``config`` in ``scope`` whose row in ``table`` matches ``search``.
+
+    The scope is tested in the same statement, on :data:`SCOPES`: only the matches in
+    it are ranked (``bm25``), and no document's row is read.
+    """
+    fts = table_clause(table, column("rowid", Integer))
+    return (
+        select(
+            fts.c.rowid.label("doc_id"),
+            SCOPES.c.article_id,
+            SCOPES.c.version,
+            literal_column(f"-bm25({table}, {FTS5_WEIGHTS})", Float).label("rank"),
+        )
+        .select_from(fts)
+        .join(SCOPES, SCOPES.c.id == fts.c.rowid)
+        .where(
+            text(f"{table} MATCH :{parameter}").bindparams(**{parameter: search}),
+            # The unstemmed table holds every document: only this configuration's count.
+            SCOPES.c.config == config,
+            scope.documents(SCOPES.c),
+            *conditions,
+        )
     )
 
 
-def _sqlite_hits(query: Query, scope: Scope) -> Select | None:
+def _sqlite_hits(query: Query, scope: Scope) -> Select | CompoundSelect | None:
     parts = []
-    params: dict[str, Any] = {}
     for config, table in FTS5_TABLES.items():
         search = to_fts5(query, config)
         if search is None:
             continue
         if search.expression is not None:
-            params[f"match_{config}"] = search.expression
-            parts.append(_fts5_select(table, f"match_{config}", config))
+            parts.append(_fts5_part(table, f"match_{config}", search.expression, config, scope))
         if search.prefix is not None:
-            params[f"prefix_{config}"] = search.prefix
-            where = ""
             # Documents that matched the expression above are not counted twice.
+            conditions = []
             for name, expression, operator in (
                 ("required", search.required, "IN"),
                 ("excluded", search.excluded, "NOT IN"),
                 ("match", search.expression, "NOT IN"),
             ):
-                if expression is not None:
-                    params[f"{name}_{config}"] = expression
-                    where += f" AND rowid {operator} " + FTS5_ROWIDS.format(
-                        table=table, parameter=f"{name}_{config}"
-                    )
-            parts.append(_fts5_select(UNSTEMMED, f"prefix_{config}", config, where))
-    if not parts:
-        return None
-    matched = (
-        text(" UNION ALL ".join(parts))
-        .bindparams(**params)
-        .columns(doc_id=Integer, rank=Float, config=String)
-        .subquery("matched")
-    )
-    return (
-        select(matched.c.doc_id, SearchDocument.article_id, SearchDocument.version, matched.c.rank)
-        .join(
-            SearchDocument,
-            and_(
-                SearchDocument.id == matched.c.doc_id,
-                # The unstemmed table holds every document: only this configuration's count.
-                SearchDocument.config == matched.c.config,
-            ),
-        )
-        .where(scope.documents())
-    )
+                if expression is None:
+                    continue
+                parameter = f"{name}_{config}"
+                sql = FTS5_ROWIDS.format(
+                    outer=UNSTEMMED, operator=operator, table=table, parameter=parameter
+                )
+                conditions.append(text(sql).bindparams(**{parameter: expression}))
+            parts.append(
+                _fts5_part(
+                    UNSTEMMED, f"prefix_{config}", search.prefix, config, scope, *conditions
+                )
+            )
+    return _all(parts) if parts else None
 
 
 def highlights(
