@@ -1,5 +1,6 @@
 """Search migrations with data in them: the unstemmed table on SQLite (0012), the
-documents of superseded versions dropped (0013), and each document's section (0017)."""
+documents of superseded versions dropped (0013), each document's section (0017), and each
+document's scope on SQLite (0018)."""
 
 from __future__ import annotations
 
@@ -141,4 +142,44 @@ def test_documents_take_the_section_of_their_revision(scratch_url):
             assert len(vectors) == 3
             assert all("quarri" in vector for vector in vectors)
         flask_migrate.check()
+        db.engine.dispose()
+
+
+#: Before SQLite kept each document's scope in a table of its own (0018).
+BEFORE_SCOPES = "e1b5d7f20017"
+
+
+def test_existing_documents_get_their_scope_and_the_downgrade_drops_it(scratch_url):
+    if make_url(scratch_url).get_backend_name() != "sqlite":
+        pytest.skip("the migration changes only SQLite")
+    app = make_test_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_SCOPES)
+        article_id = _updated_story(section="world")
+        db.session.remove()
+
+        flask_migrate.upgrade()
+
+        columns = "id, article_id, version, config, section"
+        with db.engine.connect() as connection:
+            documents = connection.exec_driver_sql(
+                f"SELECT {columns} FROM search_documents ORDER BY id"  # noqa: S608 - constants
+            ).all()
+            scopes = connection.exec_driver_sql(
+                f"SELECT {columns} FROM search_scopes ORDER BY id"  # noqa: S608 - constants
+            ).all()
+        assert [(row.article_id, row.version) for row in documents] == [
+            (article_id, 0),
+            (article_id, 1),
+            (article_id, 2),
+        ]
+        assert scopes == documents
+        flask_migrate.check()
+
+        flask_migrate.downgrade(revision=BEFORE_SCOPES)
+        with db.engine.connect() as connection:
+            left = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name LIKE 'search_scopes%'"
+            ).all()
+        assert left == []
         db.engine.dispose()
