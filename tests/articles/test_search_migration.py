@@ -160,13 +160,12 @@ def test_existing_documents_get_their_scope_and_the_downgrade_drops_it(scratch_u
 
         flask_migrate.upgrade()
 
-        columns = "id, article_id, version, config, section"
         with db.engine.connect() as connection:
             documents = connection.exec_driver_sql(
-                f"SELECT {columns} FROM search_documents ORDER BY id"  # noqa: S608 - constants
+                "SELECT id, article_id, version, config, section FROM search_documents ORDER BY id"
             ).all()
             scopes = connection.exec_driver_sql(
-                f"SELECT {columns} FROM search_scopes ORDER BY id"  # noqa: S608 - constants
+                "SELECT id, article_id, version, config, section FROM search_scopes ORDER BY id"
             ).all()
         assert [(row.article_id, row.version) for row in documents] == [
             (article_id, 0),
