@@ -157,7 +157,11 @@ def _tsqueries(query: Query) -> list[tuple[str, Any]]:
     for config in CONFIGS:
         compiled = to_tsquery(query, config)
         if compiled is not None:
-            tsquery = func.to_tsquery(cast(literal(config), REGCONFIG), func.unaccent(compiled))
+            # A constant, computed once when the statement is planned, not once per row it
+            # tests or ranks: the configuration a typed literal (a bound one is cast by a
+            # stable function) and search_unaccent unaccent declared immutable (0019).
+            regconfig = literal_column(f"'{config}'::regconfig", REGCONFIG)
+            tsquery = func.to_tsquery(regconfig, func.search_unaccent(compiled))
             found.append((config, tsquery))
     return found
 
@@ -346,8 +350,17 @@ def highlights(
     wanted = set(documents)
     # By story id, then the pairs kept here: SQLite answers a row-value IN list by
     # scanning the whole table, an IN list of ids from the unique index.
-    rows = db.session.scalars(
-        select(SearchDocument).where(
+    # The texts alone: reading a body's whole tsvector back as text cost more than the
+    # rest of the statement.
+    rows = db.session.execute(
+        select(
+            SearchDocument.article_id,
+            SearchDocument.version,
+            SearchDocument.config,
+            SearchDocument.headline,
+            SearchDocument.summary,
+            SearchDocument.body,
+        ).where(
             SearchDocument.article_id.in_({article_id for article_id, _ in wanted}),
             SearchDocument.version.in_({version for _, version in wanted}),
         )
